@@ -1,0 +1,1 @@
+"""Accounts: who is billed for service at an address, and their contacts."""

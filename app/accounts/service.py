@@ -1,0 +1,308 @@
+"""Account use cases: list, open, create and edit accounts with their contacts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.accounts.models import Account, Contact
+from app.accounts.repository import AccountQuery, AccountRow
+from app.addresses.models import ServiceableAddress
+from app.core import audit
+from app.core.clock import utcnow
+from app.core.counters import take_next
+from app.core.errors import ConflictError, NotFound, ValidationError
+from app.core.permissions import Actor, Permission
+from app.reference import ACCOUNT_NUMBER_COUNTER, FIRST_ACCOUNT_NUMBER
+from app.uow import UnitOfWork
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[0-9 ().\-]{7,25}(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
+NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,29}$")
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    name: str
+    colour: str = ""
+    activates: bool = False
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """The lists a form or filter offers."""
+
+    statuses: list[Choice]
+    types: list[Choice]
+    companies: list[Choice]
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    name: str
+    email: str = ""
+    phone: str = ""
+    mobile: str = ""
+    is_primary: bool = False
+    is_financial: bool = False
+    id: int | None = None  # None for a new contact
+
+
+@dataclass(frozen=True)
+class AccountDetail:
+    id: int
+    version: int
+    number: str
+    name: str
+    status_id: int
+    status: str
+    type_id: int
+    account_type: str
+    company_id: int
+    company: str
+    address: str
+    contacts: list[ContactInput]
+    updated_at: str
+    updated_by: str | None
+
+
+@dataclass(frozen=True)
+class AccountChanges:
+    name: str
+    status_id: int
+    contacts: list[ContactInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    name: str
+    type_id: int
+    status_id: int
+    company_id: int | None = None
+    number: str | None = None  # None: the next automatic number
+    address_id: int | None = None
+    parent_id: int | None = None
+    contacts: list[ContactInput] = field(default_factory=list)
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+def lookups(uow: UnitOfWork, actor: Actor) -> Lookups:
+    actor.require(Permission.ACCOUNTS_VIEW)
+    with uow:
+        return Lookups(
+            statuses=[Choice(s.id, s.name, s.colour, s.activates) for s in uow.accounts.statuses()],
+            types=[Choice(t.id, t.name, t.colour) for t in uow.accounts.types()],
+            companies=[Choice(c.id, c.name) for c in uow.companies.all()],
+        )
+
+
+def count_accounts(uow: UnitOfWork, actor: Actor, query: AccountQuery) -> int:
+    actor.require(Permission.ACCOUNTS_VIEW)
+    with uow:
+        return uow.accounts.count(query)
+
+
+def list_accounts(uow: UnitOfWork, actor: Actor, query: AccountQuery, offset: int, limit: int) -> list[AccountRow]:
+    actor.require(Permission.ACCOUNTS_VIEW)
+    with uow:
+        return uow.accounts.page(query, offset, limit)
+
+
+def first_page(
+    uow: UnitOfWork, actor: Actor, query: AccountQuery, limit: int
+) -> tuple[int, list[AccountRow]]:
+    """The count and the first page in one transaction (what a new search needs)."""
+    actor.require(Permission.ACCOUNTS_VIEW)
+    with uow:
+        return uow.accounts.count(query), uow.accounts.page(query, 0, limit)
+
+
+def get_account(uow: UnitOfWork, actor: Actor, account_id: int) -> AccountDetail:
+    actor.require(Permission.ACCOUNTS_VIEW)
+    with uow:
+        account = uow.accounts.get(account_id)
+        if account is None:
+            raise NotFound("That account no longer exists.")
+        return _detail(uow, account)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+def create_account(uow: UnitOfWork, actor: Actor, new: NewAccount) -> AccountDetail:
+    actor.require(Permission.ACCOUNTS_EDIT)
+    name = _clean_name(new.name)
+    contacts = _clean_contacts(new.contacts)
+    with uow:
+        status = uow.accounts.status(new.status_id)
+        if status is None:
+            raise ValidationError("Choose a status.", "status")
+        if uow.accounts.account_type(new.type_id) is None:
+            raise ValidationError("Choose an account type.", "type")
+        company = uow.companies.get(new.company_id) if new.company_id else uow.companies.default()
+        if company is None:
+            raise ValidationError("Choose a company.", "company")
+        address = None
+        if new.address_id is not None:
+            address = uow.session.get(ServiceableAddress, new.address_id)
+            if address is None:
+                raise ValidationError("That address no longer exists.", "address")
+        number = _account_number(uow, new.number)
+        account = Account(
+            number=number, name=name, status=status, account_type_id=new.type_id,
+            company_id=company.id, address=address, parent_id=new.parent_id,
+            updated_by_id=actor.user_id,
+        )
+        account.contacts = [_contact(c) for c in contacts]
+        account.search_text = build_search_text(account)
+        uow.accounts.add(account)
+        uow.flush()
+        audit.record(uow.session, actor, "account", account.id, "create", None, _snapshot(account))
+        uow.commit()
+        return _detail(uow, account)
+
+
+def update_account(
+    uow: UnitOfWork, actor: Actor, account_id: int, expected_version: int, changes: AccountChanges
+) -> AccountDetail:
+    """Save the simple account form. A stale ``expected_version`` raises ConflictError naming who
+    saved in between; nothing is written in that case."""
+    actor.require(Permission.ACCOUNTS_EDIT)
+    name = _clean_name(changes.name)
+    contacts = _clean_contacts(changes.contacts)
+    with uow:
+        account = uow.accounts.get(account_id)
+        if account is None:
+            raise NotFound("That account no longer exists.")
+        if account.version != expected_version:
+            raise ConflictError("account", uow.staff.display_name(account.updated_by_id), account.updated_at)
+        status = uow.accounts.status(changes.status_id)
+        if status is None:
+            raise ValidationError("Choose a status.", "status")
+        before = _snapshot(account)
+        account.name = name
+        account.status = status
+        _apply_contacts(account, contacts)
+        account.search_text = build_search_text(account)
+        # Touch the row even when only contacts changed, so its version moves on.
+        account.updated_at = utcnow()
+        account.updated_by_id = actor.user_id
+        old, new = audit.changed_only(before, _snapshot(account))
+        if old or new:
+            audit.record(uow.session, actor, "account", account.id, "update", old, new)
+        uow.commit()
+        return _detail(uow, account)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def build_search_text(account: Account, address: ServiceableAddress | None = None) -> str:
+    """Everything search-as-you-type matches, lower-cased, in one string."""
+    address = address or account.address
+    parts = [account.number, account.name]
+    for c in account.contacts:
+        parts += [c.name, c.email]
+        for phone in (c.phone, c.mobile):
+            if phone:
+                parts += [phone, re.sub(r"\D", "", phone)]
+    if address is not None:
+        parts += [address.building, address.street, address.unit, address.city, address.postal_code]
+    return " ".join(p for p in parts if p).lower()
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("The account needs a name.", "name")
+    if len(name) > 200:
+        raise ValidationError("An account name has at most 200 characters.", "name")
+    return name
+
+
+def _clean_contacts(contacts: list[ContactInput]) -> list[ContactInput]:
+    cleaned = []
+    for i, c in enumerate(contacts):
+        name = " ".join(c.name.split())
+        email, phone, mobile = c.email.strip(), c.phone.strip(), c.mobile.strip()
+        if not name:
+            raise ValidationError(f"Contact {i + 1} needs a name.", f"contacts[{i}].name")
+        if email and not EMAIL_RE.match(email):
+            raise ValidationError(f"'{email}' is not an e-mail address.", f"contacts[{i}].email")
+        for label, value, key in (("phone", phone, "phone"), ("mobile", mobile, "mobile")):
+            if value and not PHONE_RE.match(value):
+                raise ValidationError(f"'{value}' is not a {label} number.", f"contacts[{i}].{key}")
+        cleaned.append(ContactInput(name, email, phone, mobile, c.is_primary, c.is_financial, c.id))
+    primaries = [c for c in cleaned if c.is_primary]
+    if cleaned and len(primaries) != 1:
+        raise ValidationError(
+            "Mark exactly one contact as primary." if primaries else "Mark one contact as primary.",
+            "contacts",
+        )
+    return cleaned
+
+
+def _contact(c: ContactInput) -> Contact:
+    return Contact(name=c.name, email=c.email, phone=c.phone, mobile=c.mobile,
+                   is_primary=c.is_primary, is_financial=c.is_financial)
+
+
+def _apply_contacts(account: Account, contacts: list[ContactInput]) -> None:
+    existing = {c.id: c for c in account.contacts}
+    keep: list[Contact] = []
+    for c in contacts:
+        row = existing.get(c.id) if c.id is not None else None
+        if row is None:
+            if c.id is not None:
+                raise ConflictError("account", None, None)  # that contact was removed meanwhile
+            row = _contact(c)
+        else:
+            row.name, row.email, row.phone, row.mobile = c.name, c.email, c.phone, c.mobile
+            row.is_primary, row.is_financial = c.is_primary, c.is_financial
+        keep.append(row)
+    account.contacts = keep
+
+
+def _account_number(uow: UnitOfWork, given: str | None) -> str:
+    if given is not None and given.strip():
+        number = given.strip()
+        if not NUMBER_RE.match(number):
+            raise ValidationError(
+                "An account number is up to 30 letters, digits or dashes, starting with a letter or digit.",
+                "number",
+            )
+        taken = uow.accounts.by_number(number)
+        if taken is not None:
+            raise ValidationError(f"Account number {number} is already used by {taken.name}.", "number")
+        return number
+    while True:
+        candidate = str(take_next(uow.session, ACCOUNT_NUMBER_COUNTER, FIRST_ACCOUNT_NUMBER))
+        if uow.accounts.by_number(candidate) is None:
+            return candidate
+
+
+def _snapshot(account: Account) -> dict:
+    return {
+        "number": account.number,
+        "name": account.name,
+        "status": account.status.name if account.status else account.status_id,
+        "contacts": [
+            {"name": c.name, "email": c.email, "phone": c.phone, "mobile": c.mobile,
+             "primary": c.is_primary, "financial": c.is_financial}
+            for c in account.contacts
+        ],
+    }
+
+
+def _detail(uow: UnitOfWork, account: Account) -> AccountDetail:
+    return AccountDetail(
+        id=account.id, version=account.version, number=account.number, name=account.name,
+        status_id=account.status_id, status=account.status.name,
+        type_id=account.account_type_id, account_type=account.account_type.name,
+        company_id=account.company_id, company=account.company.name,
+        address=account.address.one_line() if account.address else "",
+        contacts=[ContactInput(c.name, c.email, c.phone, c.mobile, c.is_primary, c.is_financial, c.id)
+                  for c in account.contacts],
+        updated_at=account.updated_at.isoformat(),
+        updated_by=uow.staff.display_name(account.updated_by_id),
+    )

@@ -1,0 +1,1 @@
+"""Serviceable addresses: every building and unit that can be served."""

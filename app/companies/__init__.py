@@ -1,0 +1,1 @@
+"""Companies: the operator's legal entities (one is enough for most)."""

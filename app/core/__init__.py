@@ -1,0 +1,1 @@
+"""Core: everything the domain rooms stand on. No Qt here."""

@@ -1,0 +1,42 @@
+"""The application's unit of work: the core transaction plus one repository per room.
+
+A new room adds one property here; services reach its repository as ``uow.<room>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+
+from app.accounts.repository import AccountRepository
+from app.companies.repository import CompanyRepository
+from app.core.db import Database
+from app.core.uow import UnitOfWorkBase
+from app.staff.repository import StaffRepository
+
+
+class UnitOfWork(UnitOfWorkBase):
+    @cached_property
+    def staff(self) -> StaffRepository:
+        return StaffRepository(self.session)
+
+    @cached_property
+    def companies(self) -> CompanyRepository:
+        return CompanyRepository(self.session)
+
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        return AccountRepository(self.session)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
+        # Repositories hold the session: forget them with it.
+        for name in ("staff", "companies", "accounts"):
+            self.__dict__.pop(name, None)
+        return super().__exit__(exc_type, exc, tb)
+
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+def uow_factory(db: Database) -> UowFactory:
+    return lambda: UnitOfWork(db)
