@@ -80,7 +80,9 @@ def resolve_url(cli_url: str | None = None) -> str:
     for candidate in (cli_url, os.environ.get("RISER_DATABASE_URL"), LocalSettings.load().database_url):
         if candidate and candidate.strip():
             return candidate.strip()
-    return sqlite_url(default_sqlite_path())
+    path = default_sqlite_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return sqlite_url(path)
 
 
 def sqlite_url(path: Path | str) -> str:

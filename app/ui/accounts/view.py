@@ -1,0 +1,204 @@
+"""The Accounts section: a paged, database-sorted and -filtered list of every account."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QStackedLayout,
+    QTableView, QVBoxLayout, QWidget,
+)
+
+from app.accounts import service
+from app.accounts.repository import AccountQuery, AccountRow, AccountSort
+from app.core.permissions import Permission
+from app.ui.accounts.form import AccountForm
+from app.ui.context import AppContext
+from app.ui.widgets.common import EmptyState, SearchBox
+from app.ui.widgets.paged_model import Column, PagedTableModel
+
+COLUMNS: list[Column[AccountRow]] = [
+    Column("Number", lambda r: r.number, AccountSort.NUMBER, 80),
+    Column("Name", lambda r: r.name, AccountSort.NAME, 170),
+    Column("Status", lambda r: r.status, AccountSort.STATUS, 105, colour=lambda r: r.status_colour),
+    Column("Type", lambda r: r.account_type, AccountSort.TYPE, 95),
+    Column("Address", lambda r: r.address, AccountSort.ADDRESS, 250),
+    Column("Primary contact", lambda r: r.contact, None, 150),
+    Column("E-mail", lambda r: r.email, None, 235),
+    Column("Phone", lambda r: r.phone, None, 125),
+    Column("Company", lambda r: r.company, AccountSort.COMPANY, 150),
+]
+
+
+def make_accounts_model(ctx: AppContext, parent=None) -> PagedTableModel[AccountRow, AccountQuery]:  # noqa: ANN001
+    return PagedTableModel(
+        ctx.runner,
+        COLUMNS,
+        first_page=lambda q, limit: service.first_page(ctx.uow(), ctx.actor, q, limit),
+        page=lambda q, offset, limit: service.list_accounts(ctx.uow(), ctx.actor, q, offset, limit),
+        query=AccountQuery(),
+        parent=parent,
+    )
+
+
+class AccountsView(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("AccountsView")
+        self.model = make_accounts_model(ctx, self)
+
+        self.search = SearchBox("Search name, number, e-mail, phone or address   (Ctrl+F)")
+        self.search.setObjectName("AccountSearch")
+        self.search.search.connect(self._on_search)
+        self.search.returnPressed.connect(self.search.flush)
+        self.status_filter = QComboBox()
+        self.type_filter = QComboBox()
+        self.company_filter = QComboBox()
+        for combo, everything in ((self.status_filter, "All statuses"), (self.type_filter, "All types"),
+                                  (self.company_filter, "All companies")):
+            combo.addItem(everything, None)
+            combo.setMinimumWidth(140)
+            combo.currentIndexChanged.connect(self._on_filter)
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("CountLabel")
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 3)
+        bar.addWidget(self.status_filter)
+        bar.addWidget(self.type_filter)
+        bar.addWidget(self.company_filter)
+        bar.addWidget(self.count_label)
+
+        self.table = QTableView()
+        self.table.setObjectName("AccountsTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.horizontalHeader().setHighlightSections(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for i, column in enumerate(COLUMNS):
+            self.table.setColumnWidth(i, column.width)
+        self.table.doubleClicked.connect(self._open_index)
+        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, self._open_current,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, self.model.reload)
+
+        self.empty = EmptyState("", "")
+        self.stack = QStackedLayout()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 8)
+        layout.addLayout(bar)
+        layout.addLayout(self.stack, 1)
+
+        self.model.count_changed.connect(self._on_count)
+        self.model.loading_changed.connect(self._on_loading)
+        self.model.load_failed.connect(self._on_failed)
+        self._load_lookups()
+
+    # -- loading -------------------------------------------------------------------------------
+    def _load_lookups(self) -> None:
+        self.ctx.runner.submit(
+            lambda: service.lookups(self.ctx.uow(), self.ctx.actor),
+            self._fill_filters, self._on_failed, label="Loading accounts", owner=self,
+        )
+
+    def _fill_filters(self, lookups: service.Lookups) -> None:
+        for combo, choices in ((self.status_filter, lookups.statuses), (self.type_filter, lookups.types),
+                               (self.company_filter, lookups.companies)):
+            combo.blockSignals(True)
+            while combo.count() > 1:
+                combo.removeItem(1)
+            for choice in choices:
+                combo.addItem(choice.name, choice.id)
+            combo.blockSignals(False)
+        several = len(lookups.companies) > 1
+        self.company_filter.setVisible(several)
+        self.table.setColumnHidden(len(COLUMNS) - 1, not several)
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _on_search(self, text: str) -> None:
+        self.model.set_query(dataclasses.replace(self.model.query, text=text))
+
+    def _on_filter(self) -> None:
+        self.model.set_query(
+            dataclasses.replace(
+                self.model.query,
+                status_id=self.status_filter.currentData(),
+                type_id=self.type_filter.currentData(),
+                company_id=self.company_filter.currentData(),
+            )
+        )
+
+    def _on_loading(self, loading: bool) -> None:
+        if loading and not self.count_label.text():
+            self.count_label.setText("Loading…")
+
+    def _on_count(self, count: int) -> None:
+        q = self.model.query
+        self.count_label.setText(f"{count:,} account{'s' if count != 1 else ''}")
+        if count:
+            self.stack.setCurrentWidget(self.table)
+            return
+        filtered = bool(q.terms()) or q.status_id is not None or q.type_id is not None or q.company_id is not None
+        if filtered:
+            what = f"“{q.text.strip()}”" if q.terms() else "these filters"
+            self.empty.set_message("No matching accounts", f"No account matches {what}. Try fewer words, "
+                                   "part of an e-mail address, or the last digits of a phone number.")
+        else:
+            self.empty.set_message(
+                "No accounts yet",
+                "Accounts appear here once tenants are set up. To explore Riser with realistic data, "
+                "run: python main.py --database demo.sqlite demo --accounts 2000",
+            )
+        self.stack.setCurrentWidget(self.empty)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.count_label.setText("")
+        self.empty.set_message("The accounts could not be loaded", str(exc))
+        self.stack.setCurrentWidget(self.empty)
+
+    # -- opening -------------------------------------------------------------------------------
+    def _open_current(self) -> None:
+        self._open_index(self.table.currentIndex())
+
+    def _open_index(self, index: QModelIndex) -> None:
+        row = self.model.row(index.row()) if index.isValid() else None
+        if row is None:
+            return
+        self.open_account(row.id)
+
+    def open_account(self, account_id: int) -> None:
+        ctx = self.ctx
+
+        def load() -> tuple[service.AccountDetail, service.Lookups]:
+            return service.get_account(ctx.uow(), ctx.actor, account_id), service.lookups(ctx.uow(), ctx.actor)
+
+        ctx.runner.submit(load, self._show_form, self._on_open_failed, label="Opening account",
+                          key="open-account", owner=self)
+
+    def _show_form(self, loaded: tuple[service.AccountDetail, service.Lookups]) -> None:
+        detail, lookups = loaded
+        editable = self.ctx.actor.can(Permission.ACCOUNTS_EDIT) and not self.ctx.read_only
+        form = AccountForm(self.ctx, detail, lookups, editable, self)
+        form.saved.connect(lambda _d: self.model.reload())
+        form.open()
+        self.form = form
+
+    def _on_open_failed(self, exc: BaseException) -> None:
+        QMessageBox.warning(self, "Riser", str(exc))
