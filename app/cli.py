@@ -88,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("riser: interrupted; nothing was saved", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in the log
+        log.exception("unexpected error in %s", args.command)
+        print(f"riser: unexpected error: {exc} (details in {logs.log_file()})", file=sys.stderr)
+        return 1
 
 
 def _open(args: argparse.Namespace) -> Database:

@@ -6,19 +6,9 @@ from __future__ import annotations
 from alembic import context
 
 from app.core.db import open_database
+from app.core.schema import include_object
 from app.core.secrets import SecretStore
 from app.models import metadata
-
-# Objects that exist only on one database and are made by hand in a migration (a trigram
-# index is Postgres-only); the autogenerate comparison leaves them alone.
-DIALECT_ONLY_INDEXES = {"ix_accounts_search_trgm"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    if type_ == "index" and name in DIALECT_ONLY_INDEXES:
-        return False
-    return True
-
 
 def run_migrations() -> None:
     db = context.config.attributes.get("database")

@@ -18,6 +18,10 @@ import time
 from pathlib import Path
 
 
+PASSWORD_ROLE = "riser_pw"
+PASSWORD_ROLE_SECRET = "s3cret-for-tests"
+
+
 def _pg_bin(tool: str) -> str | None:
     found = shutil.which(tool)
     if found:
@@ -60,6 +64,14 @@ class PgCluster:
             self._cmd(initdb, "-A", "trust", "-U", self.user, "-E", "UTF8", "--no-sync", "-D", str(data)),
             check=True, capture_output=True,
         )
+        # Password logins for one role, so wrong-password handling can be tested for real; the
+        # other roles are trusted on loopback.
+        hba = data / "pg_hba.conf"
+        hba.write_text(
+            "local all all trust\n"
+            f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n"
+            "host all all 127.0.0.1/32 trust\n"
+        )
         opts = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
             f"-c full_page_writes=off -c unix_socket_directories={self.tmp} -c max_connections=200"
@@ -68,7 +80,13 @@ class PgCluster:
             self._cmd(pg_ctl, "-w", "-D", str(data), "-l", str(Path(self.tmp) / "log"), "-o", opts, "start"),
             check=True, capture_output=True,
         )
-        return self.admin_url("postgres")
+        url = self.admin_url("postgres")
+        wait_for(url)
+        import psycopg
+
+        with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {PASSWORD_ROLE} LOGIN SUPERUSER PASSWORD '{PASSWORD_ROLE_SECRET}'")
+        return url
 
     def admin_url(self, database: str) -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"

@@ -70,7 +70,7 @@ def safe_url(url: URL | str) -> str:
     if isinstance(url, str):
         try:
             url = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             return "<invalid URL>"
     return url.render_as_string(hide_password=True)
 
@@ -97,7 +97,8 @@ def parse_url(raw: str) -> URL:
         return make_url(sqlite_url(raw))
     try:
         url = make_url(raw)
-    except ArgumentError:
+        url.port  # noqa: B018 - a malformed port only fails when read
+    except (ArgumentError, ValueError):
         raise DatabaseError(
             f"'{safe_url(raw)}' is not a database URL. Use a file path, sqlite:///PATH or "
             "postgresql+psycopg://USER@HOST:PORT/DATABASE."
