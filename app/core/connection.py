@@ -50,7 +50,7 @@ class ConnectionChoice:
                    username=url.username or "")
 
 
-def test_connection(choice: ConnectionChoice, secrets: SecretStore) -> str:
+def try_connection(choice: ConnectionChoice, secrets: SecretStore) -> str:
     """Connect, look at the schema, and say in one sentence what was found."""
     url = choice.url()
     if choice.password:

@@ -103,7 +103,7 @@ def parse_url(raw: str) -> URL:
             f"'{safe_url(raw)}' is not a database URL. Use a file path, sqlite:///PATH or "
             "postgresql+psycopg://USER@HOST:PORT/DATABASE."
         ) from None
-    backend, driver = url.get_backend_name(), url.get_driver_name()
+    backend = url.drivername.partition("+")[0]
     if backend in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     elif backend == "sqlite":
@@ -113,7 +113,7 @@ def parse_url(raw: str) -> URL:
                 raise DatabaseError("The SQLite URL names no file: use sqlite:///PATH/TO/riser.sqlite.")
     else:
         raise DatabaseError(
-            f"Riser works with SQLite or PostgreSQL, not '{backend}+{driver}' ({safe_url(url)})."
+            f"Riser works with SQLite or PostgreSQL, not '{url.drivername}' ({safe_url(url)})."
         )
     return url
 

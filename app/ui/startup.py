@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from app.core.connection import ConnectionChoice, save_connection, test_connection
+from app.core.connection import ConnectionChoice, save_connection, try_connection
 from app.core.db import resolve_url
 from app.core.secrets import SecretStore
 from app.core.settings import default_sqlite_path
@@ -40,7 +40,7 @@ class ConnectionDialog(QDialog):
 
     def test(self) -> None:
         try:
-            self.result.setText(test_connection(self.fields.choice(), self.secrets))
+            self.result.setText(try_connection(self.fields.choice(), self.secrets))
         except Exception as exc:  # noqa: BLE001
             self.result.setText(str(exc))
 

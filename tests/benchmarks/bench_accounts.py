@@ -126,7 +126,7 @@ DATABASES = {"sqlite": sqlite_database, "postgres": postgres_database}
 
 # -- phase 1: generate -------------------------------------------------------------------------
 
-def phase_generate(url: str, accounts: int, seed: int) -> dict:
+def phase_generate(url: str, accounts: int, seed: int, analyze: bool) -> dict:
     from app import demo
     from app.core import schema
     from app.core.db import open_database
@@ -146,11 +146,22 @@ def phase_generate(url: str, accounts: int, seed: int) -> dict:
         start = time.perf_counter()
         summary = demo.generate(UnitOfWork(db), Actor.system(), accounts, seed, progress)
         seconds = time.perf_counter() - start
+        say(f"  generated {summary.accounts:,} accounts, {summary.contacts:,} contacts in "
+            f"{summary.buildings:,} buildings in {seconds:.1f} s")
+        if analyze and not db.is_sqlite:
+            analyze_postgres(db)
     finally:
         db.dispose()
-    say(f"  generated {summary.accounts:,} accounts, {summary.contacts:,} contacts in "
-        f"{summary.buildings:,} buildings in {seconds:.1f} s")
     return {"generate_s": seconds, "accounts": summary.accounts, "contacts": summary.contacts}
+
+
+def analyze_postgres(db: Any) -> None:
+    """Give the planner statistics, as autovacuum does within a minute of a bulk insert. Without
+    them a term matching most rows ('555-01') can take a plan many times slower."""
+    start = time.perf_counter()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
+    say(f"  ANALYZE (what autovacuum would do shortly) took {time.perf_counter() - start:.1f} s")
 
 
 # -- phase 2: the database path (services, then the real Qt model) -----------------------------
@@ -205,6 +216,7 @@ def measure_services(db: Any, actor: Any) -> dict:
         "search_p95_ms": p95(search),
         "search_max_ms": search[slowest],
         "search_max_text": typed[slowest],
+        "search_slowest": sorted(zip(search, typed, strict=True), reverse=True)[:5],
         "keystrokes": len(typed),
         "deep_offset": deep_offset,
         "deep_ms": statistics.median(deep),
@@ -432,16 +444,18 @@ def print_table(engine: str, n: int, r: dict) -> None:
     for row in rows:
         cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2]), row[3].ljust(widths[3])]
         say(" | ".join(cells))
+    slowest = ", ".join(f"'{text}' {ms:.0f}" for ms, text in r["search_slowest"])
+    say(f"slowest search keystrokes (ms): {slowest}")
 
 
 # -- main --------------------------------------------------------------------------------------
 
-def run_engine(engine: str, accounts: int, seed: int, scroll_pages: int) -> dict:
+def run_engine(engine: str, args: argparse.Namespace) -> dict:
     say(f"\n== {engine} ==")
     with DATABASES[engine]() as url:
-        result = in_fresh_process(phase_generate, url, accounts, seed)
+        result = in_fresh_process(phase_generate, url, args.accounts, args.seed, not args.no_analyze)
         say("  timing the database path (services, then the Qt model) …")
-        result |= in_fresh_process(phase_database_path, url, scroll_pages)
+        result |= in_fresh_process(phase_database_path, url, args.scroll_pages)
         say("  timing the naive path (all rows behind a QSortFilterProxyModel) …")
         result |= in_fresh_process(phase_naive_path, url)
     return result
@@ -454,6 +468,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="demo data seed (default 1)")
     parser.add_argument("--scroll-pages", type=int, default=SCROLL_PAGES,
                         help=f"pages the Qt model visits while scrolling (default {SCROLL_PAGES})")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="measure Postgres right after the bulk insert, before the planner has statistics")
     args = parser.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = [e for e in args.engines if e not in DATABASES]
@@ -466,7 +482,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     say(f"Accounts benchmark: {args.accounts:,} accounts, seed {args.seed}, engines {', '.join(args.engines)}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    results = {engine: run_engine(engine, args.accounts, args.seed, args.scroll_pages) for engine in args.engines}
+    results = {engine: run_engine(engine, args) for engine in args.engines}
     for engine, result in results.items():
         print_table(engine, args.accounts, result)
 

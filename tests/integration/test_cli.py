@@ -84,7 +84,7 @@ def test_bad_input_gets_one_clear_line_and_a_non_zero_exit(tmp_path, args, stdin
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("mysql://root@localhost/riser", "SQLite or PostgreSQL"),
+        ("mysql://root@localhost/riser", "SQLite or PostgreSQL, not 'mysql'"),
         ("postgresql+psycopg://riser@127.0.0.1:1/riser", "Cannot reach PostgreSQL at 127.0.0.1:1 (connection refused)"),
         ("/no/such/folder/riser.sqlite", "folder /no/such/folder does not exist"),
         ("postgresql://:::", "not a database URL"),

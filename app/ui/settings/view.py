@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.companies import service as companies
-from app.core.connection import ConnectionChoice, save_connection, test_connection
+from app.core.connection import ConnectionChoice, save_connection, try_connection
 from app.core.errors import ValidationError
 from app.core.permissions import Permission
 from app.core.settings import default_sqlite_path
@@ -120,7 +120,7 @@ class DatabasePanel(QGroupBox):
         self.result.setText("Connecting…")
         self.error.clear_message()
         self.test_button.setEnabled(False)
-        self.ctx.runner.submit(lambda: test_connection(choice, secrets), self._tested, self._failed,
+        self.ctx.runner.submit(lambda: try_connection(choice, secrets), self._tested, self._failed,
                                label="Testing the connection", key="test-connection", owner=self)
 
     def _tested(self, message: str) -> None:
