@@ -10,6 +10,8 @@ the real ``PagedTableModel`` is driven through Qt (query → count signal, scrol
 and the same search is done the naive way for comparison: every row in a QStandardItemModel
 behind a QSortFilterProxyModel. Each phase runs in a fresh process, so its peak RSS is its own;
 run with ``--accounts 10000`` and ``--accounts 100000`` to see which numbers grow with N.
+On Postgres the planner gets statistics (ANALYZE, as autovacuum would) before timing starts;
+``--no-analyze`` times the state right after the bulk insert instead.
 """
 
 from __future__ import annotations
@@ -35,6 +37,24 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import psutil  # noqa: E402
+import psycopg  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSortFilterProxyModel, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QStandardItemModel  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app import demo  # noqa: E402
+from app.accounts import service  # noqa: E402
+from app.accounts.repository import AccountQuery, AccountRow  # noqa: E402
+from app.core import schema  # noqa: E402
+from app.core.db import Database, open_database, sqlite_url  # noqa: E402
+from app.core.permissions import Actor  # noqa: E402
+from app.core.secrets import SecretStore  # noqa: E402
+from app.ui.accounts.view import COLUMNS, make_accounts_model  # noqa: E402
+from app.ui.context import AppContext  # noqa: E402
+from app.ui.tasks import TaskRunner  # noqa: E402
+from app.ui.widgets.paged_model import PagedTableModel  # noqa: E402
+from app.uow import UnitOfWork  # noqa: E402
+from tests.pgcluster import PgCluster  # noqa: E402
 
 PAGE_SIZE = 100  # what the accounts view asks for
 WARM_RUNS = 20
@@ -43,7 +63,7 @@ SCROLL_PAGES = 120  # pages visited when "dragging the scroll bar" through the p
 QT_TIMEOUT_MS = 120_000
 
 # What people type into the search box, one first_page call per keystroke.
-SEARCH_TERMS = ["tremblay", "abigail.ad", "5550142", "555-01", "king street", "1543"]
+SEARCH_TERMS = ("tremblay", "abigail.ad", "5550142", "555-01", "king street", "1543")
 
 FIRST_PAGE_TARGET_MS = 150
 SEARCH_TARGET_MS = 50
@@ -51,7 +71,7 @@ SEARCH_TARGET_MS = 50
 
 # -- small helpers -----------------------------------------------------------------------------
 
-def keystrokes(terms: list[str] = SEARCH_TERMS) -> list[str]:
+def keystrokes(terms: tuple[str, ...] = SEARCH_TERMS) -> list[str]:
     """Every prefix of every term, as the search box sees it while someone types."""
     return [term[:i] for term in terms for i in range(1, len(term) + 1)]
 
@@ -93,8 +113,6 @@ def say(text: str) -> None:
 
 @contextlib.contextmanager
 def sqlite_database() -> Iterator[str]:
-    from app.core.db import sqlite_url
-
     folder = Path(tempfile.mkdtemp(prefix="riser-bench-"))
     try:
         yield sqlite_url(folder / "bench.sqlite")
@@ -104,10 +122,6 @@ def sqlite_database() -> Iterator[str]:
 
 @contextlib.contextmanager
 def postgres_database() -> Iterator[str]:
-    import psycopg
-
-    from tests.pgcluster import PgCluster
-
     if not PgCluster.available():
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql), or leave it out with --engines sqlite")
     cluster = PgCluster()
@@ -127,12 +141,6 @@ DATABASES = {"sqlite": sqlite_database, "postgres": postgres_database}
 # -- phase 1: generate -------------------------------------------------------------------------
 
 def phase_generate(url: str, accounts: int, seed: int, analyze: bool) -> dict:
-    from app import demo
-    from app.core import schema
-    from app.core.db import open_database
-    from app.core.permissions import Actor
-    from app.uow import UnitOfWork
-
     db = open_database(url)
     try:
         schema.upgrade(db)
@@ -155,7 +163,7 @@ def phase_generate(url: str, accounts: int, seed: int, analyze: bool) -> dict:
     return {"generate_s": seconds, "accounts": summary.accounts, "contacts": summary.contacts}
 
 
-def analyze_postgres(db: Any) -> None:
+def analyze_postgres(db: Database) -> None:
     """Give the planner statistics, as autovacuum does within a minute of a bulk insert. Without
     them a term matching most rows ('555-01') can take a plan many times slower."""
     start = time.perf_counter()
@@ -167,9 +175,6 @@ def analyze_postgres(db: Any) -> None:
 # -- phase 2: the database path (services, then the real Qt model) -----------------------------
 
 def phase_database_path(url: str, scroll_pages: int) -> dict:
-    from app.core.db import open_database
-    from app.core.permissions import Actor
-
     # Opened after the migration ran, so Capabilities.trigram_index sees pg_trgm on Postgres.
     db = open_database(url)
     actor = Actor.system()
@@ -185,11 +190,7 @@ def phase_database_path(url: str, scroll_pages: int) -> dict:
         db.dispose()
 
 
-def measure_services(db: Any, actor: Any) -> dict:
-    from app.accounts import service
-    from app.accounts.repository import AccountQuery
-    from app.uow import UnitOfWork
-
+def measure_services(db: Database, actor: Actor) -> dict:
     def first_page(query: AccountQuery) -> float:
         ms, _ = timed_ms(service.first_page, UnitOfWork(db), actor, query, PAGE_SIZE)
         return ms
@@ -225,15 +226,7 @@ def measure_services(db: Any, actor: Any) -> dict:
     }
 
 
-def measure_paged_model(db: Any, actor: Any, scroll_pages: int) -> dict:
-    from PySide6.QtWidgets import QApplication
-
-    from app.accounts.repository import AccountQuery
-    from app.core.secrets import SecretStore
-    from app.ui.accounts.view import make_accounts_model
-    from app.ui.context import AppContext
-    from app.ui.tasks import TaskRunner
-
+def measure_paged_model(db: Database, actor: Actor, scroll_pages: int) -> dict:
     app = QApplication.instance() or QApplication([])
     runner = TaskRunner(single_writer=db.capabilities.single_writer)
     model = make_accounts_model(AppContext(db, actor, runner, SecretStore()))
@@ -257,10 +250,8 @@ def measure_paged_model(db: Any, actor: Any, scroll_pages: int) -> dict:
         app.processEvents()
 
 
-def query_to_count_ms(model: Any, query: Any) -> float:
+def query_to_count_ms(model: PagedTableModel, query: AccountQuery) -> float:
     """From set_query(query) to the model's count_changed signal, with the event loop running."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
     loop, timer = QEventLoop(), QTimer()
     arrived: list[float] = []
     failed: list[BaseException] = []
@@ -293,12 +284,14 @@ def query_to_count_ms(model: Any, query: Any) -> float:
     return (arrived[0] - start) * 1000
 
 
-def scroll_through(app: Any, runner: Any, model: Any, pages: int) -> dict:
+def scroll_through(app: QApplication, runner: TaskRunner, model: PagedTableModel, pages: int) -> dict:
     """Drag the scroll bar from top to bottom: ask for rows on ``pages`` pages spread over the
     whole range (as a view's data() calls would), letting the pages land as they come."""
     count, size = model.rowCount(), model.page_size
     total_pages = max(1, math.ceil(count / size))
     visited = list(range(0, total_pages, max(1, total_pages // pages)))
+    landed = [0]
+    model.dataChanged.connect(lambda *_: landed.__setitem__(0, landed[0] + 1))  # one per page that lands
     most_held = 0
     start = time.perf_counter()
     for i, number in enumerate(visited):
@@ -308,13 +301,11 @@ def scroll_through(app: Any, runner: Any, model: Any, pages: int) -> dict:
             settle(app, runner)
             most_held = max(most_held, model.loaded_rows())
     settle(app, runner)
-    seconds = time.perf_counter() - start
-    landed = sum(model.row(min(n * size, count - 1)) is not None for n in visited[-model.max_pages:])
-    return {"scroll_pages": len(visited), "scroll_s": seconds, "most_held": max(most_held, model.loaded_rows()),
-            "scroll_last_pages_loaded": f"{landed}/{min(len(visited), model.max_pages)}"}
+    return {"scroll_pages": len(visited), "scroll_landed": landed[0], "scroll_s": time.perf_counter() - start,
+            "most_held": max(most_held, model.loaded_rows())}
 
 
-def settle(app: Any, runner: Any) -> None:
+def settle(app: QApplication, runner: TaskRunner) -> None:
     """Let every submitted job finish and deliver its result on this (the GUI) thread."""
     runner.wait(QT_TIMEOUT_MS)
     for _ in range(3):
@@ -324,16 +315,7 @@ def settle(app: Any, runner: Any) -> None:
 # -- phase 3: the naive path (every row in memory, filtered by a proxy model) ------------------
 
 def phase_naive_path(url: str) -> dict:
-    from PySide6.QtCore import QSortFilterProxyModel, Qt
-    from PySide6.QtWidgets import QApplication
-
-    from app.accounts import service
-    from app.accounts.repository import AccountQuery
-    from app.core.db import open_database
-    from app.core.permissions import Actor
-    from app.uow import UnitOfWork
-
-    app = QApplication.instance() or QApplication([])  # noqa: F841 - Qt models want one
+    _app = QApplication.instance() or QApplication([])  # kept alive while the models live
     db = open_database(url)
     actor = Actor.system()
     try:
@@ -364,12 +346,8 @@ def phase_naive_path(url: str) -> dict:
         db.dispose()
 
 
-def standard_item_model(rows: list) -> Any:
+def standard_item_model(rows: list[AccountRow]) -> QStandardItemModel:
     """The rows as the accounts table shows them, one QStandardItem per cell."""
-    from PySide6.QtGui import QStandardItemModel
-
-    from app.ui.accounts.view import COLUMNS
-
     # setData, not setItem/appendRow: in PySide6 6.12 on Python 3.11 those two drop a reference
     # to None on every call, and a few hundred thousand calls crash the interpreter.
     model = QStandardItemModel(len(rows), len(COLUMNS))
@@ -380,7 +358,7 @@ def standard_item_model(rows: list) -> Any:
     return model
 
 
-def filter_ms(proxy: Any, text: str) -> float:
+def filter_ms(proxy: QSortFilterProxyModel, text: str) -> float:
     """One keystroke: set the filter and ask for the row count, as the view does at once (the
     proxy filters lazily until someone asks)."""
     start = time.perf_counter()
@@ -415,11 +393,13 @@ def report_rows(n: int, r: dict) -> list[tuple[str, str, str, str]]:
         ("Qt model query→count signal, first (ms)", *ms("qt_first_ms", FIRST_PAGE_TARGET_MS)),
         ("Qt model query→count signal median (ms)", *ms("qt_search_median_ms", SEARCH_TARGET_MS)),
         ("Qt model query→count signal p95 (ms)", *ms("qt_search_p95_ms")),
-        (f"Qt model scroll through {r['scroll_pages']} pages (s)", f"{r['scroll_s']:.1f}", "", ""),
+        (f"Qt model scroll: {r['scroll_landed']} of {r['scroll_pages']} pages landed in (s)",
+         f"{r['scroll_s']:.1f}", "", ""),
         ("rows held by model after scroll (most seen)", f"{r['rows_held']:,} ({r['most_held']:,})",
          f"≤ {r['rows_limit']:,}", verdict(r["most_held"], r["rows_limit"])),
         ("RSS growth for the Qt model (MB)", f"{r['qt_rss_growth_mb']:.1f}", "", ""),
-        ("RSS after all measurements (MB)", f"{r['rss_end_mb']:.1f}", "", ""),
+        ("RSS at start / after services / at end (MB)",
+         f"{r['rss_start_mb']:.0f} / {r['rss_after_services_mb']:.0f} / {r['rss_end_mb']:.0f}", "", ""),
         ("peak RSS, database path (MB)", f"{r['peak_rss_mb']:.1f}", "", ""),
         ("proxy: load all rows (s)", f"{r['proxy_load_s']:.2f} (fetch {r['proxy_fetch_s']:.2f})", "", ""),
         ("proxy: RSS increase to load all rows (MB)", f"{r['proxy_rss_growth_mb']:.1f}", "", ""),
@@ -482,9 +462,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     say(f"Accounts benchmark: {args.accounts:,} accounts, seed {args.seed}, engines {', '.join(args.engines)}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    results = {engine: run_engine(engine, args) for engine in args.engines}
+    results, failed = {}, []
+    for engine in args.engines:
+        try:
+            results[engine] = run_engine(engine, args)
+        except Exception as exc:  # noqa: BLE001 - report it and still show the other engine's table
+            say(f"  {engine} failed: {type(exc).__name__}: {exc}")
+            failed.append(engine)
     for engine, result in results.items():
         print_table(engine, args.accounts, result)
+    if failed:
+        raise SystemExit(f"\nno results for: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

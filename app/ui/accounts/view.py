@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QStackedLayout,
@@ -103,10 +103,17 @@ class AccountsView(QWidget):
         layout.addLayout(bar)
         layout.addLayout(self.stack, 1)
 
+        header_state = QSettings().value("accounts/header")
+        if header_state is not None:
+            self.table.horizontalHeader().restoreState(header_state)
         self.model.count_changed.connect(self._on_count)
         self.model.loading_changed.connect(self._on_loading)
         self.model.load_failed.connect(self._on_failed)
         self._load_lookups()
+
+    def save_layout(self, settings: QSettings) -> None:
+        """Column widths and order, kept for the next start (called by the main window)."""
+        settings.setValue("accounts/header", self.table.horizontalHeader().saveState())
 
     # -- loading -------------------------------------------------------------------------------
     def _load_lookups(self) -> None:

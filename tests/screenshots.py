@@ -1,0 +1,79 @@
+"""Screenshots of the main views on demo data, for the README and for looking at changes.
+
+    .venv/bin/python -m tests.screenshots [OUTPUT_DIR]     (default resources/screenshots)
+
+Runs offscreen on a throwaway SQLite file with 2,000 demo accounts.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+
+from app import demo  # noqa: E402
+from app.core import schema  # noqa: E402
+from app.core.db import open_database, sqlite_url  # noqa: E402
+from app.core.permissions import Actor  # noqa: E402
+from app.core.secrets import SecretStore  # noqa: E402
+from app.staff import service as staff  # noqa: E402
+from app.ui.app import make_application  # noqa: E402
+from app.ui.context import AppContext  # noqa: E402
+from app.ui.main_window import MainWindow  # noqa: E402
+from app.ui.tasks import TaskRunner  # noqa: E402
+from app.uow import UnitOfWork  # noqa: E402
+
+
+def pump(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "resources" / "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="riser-shots-"))
+    os.environ.setdefault("RISER_CONFIG_DIR", str(tmp / "config"))
+    app = make_application()
+    QSettings().clear()
+    db = open_database(sqlite_url(tmp / "demo.sqlite"))
+    schema.prepare_for_use(db)
+    demo.generate(UnitOfWork(db), Actor.system(), 2000, seed=1)
+    actor = staff.sign_in(UnitOfWork(db), demo.DEMO_ADMIN, demo.DEMO_PASSWORD)
+    ctx = AppContext(db, actor, TaskRunner(single_writer=True), SecretStore())
+    window = MainWindow(ctx)
+    window.resize(1360, 780)
+    window.show()
+    pump(600)
+    window.grab().save(str(out / "accounts.png"))
+    view = window.section("Accounts")
+    view.search.setText("king st")
+    view.search.flush()
+    pump(500)
+    window.grab().save(str(out / "accounts-search.png"))
+    view.table.selectRow(2)
+    view._open_current()
+    pump(600)
+    if getattr(view, "form", None) is not None:
+        view.form.grab().save(str(out / "account-form.png"))
+        view.form.reject()
+    window.section("Billing")
+    pump(100)
+    window.grab().save(str(out / "empty-section.png"))
+    window.section("Settings")
+    pump(400)
+    window.grab().save(str(out / "settings.png"))
+    ctx.runner.shutdown()
+    db.dispose()
+    print(f"screenshots in {out}")
+    return 0 if app else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
