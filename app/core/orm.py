@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from app.core.clock import utcnow
@@ -62,6 +62,3 @@ class Versioned:
     def __mapper_args__(cls) -> dict:  # noqa: N805
         return {"version_id_col": cls.__table__.c.version}
 
-
-def short_text(length: int = 200) -> String:
-    return String(length)

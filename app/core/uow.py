@@ -27,11 +27,9 @@ class UnitOfWorkBase:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._committed = False
 
     def __enter__(self) -> Self:
         self.session = self.db.session_factory()
-        self._committed = False
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
@@ -49,7 +47,6 @@ class UnitOfWorkBase:
         if self.db.read_only_reason:
             raise ReadOnlyDatabase(self.db.read_only_reason)
         self.session.commit()
-        self._committed = True
 
     def flush(self) -> None:
         self.session.flush()
