@@ -123,7 +123,7 @@ def sqlite_database() -> Iterator[str]:
 @contextlib.contextmanager
 def postgres_database() -> Iterator[str]:
     if not PgCluster.available():
-        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql), or leave it out with --engines sqlite")
+        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql); leave it out with --engines sqlite")
     cluster = PgCluster()
     try:
         say("  starting a throwaway PostgreSQL cluster …")
