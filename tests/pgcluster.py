@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL cluster for the test run (and the benchmarks).
 
-Uses RISER_TEST_PG_URL when set (a server someone else runs). Otherwise finds Debian's or
+tests/conftest.py uses RISER_TEST_PG_URL instead when set. This finds Debian's or
 the PATH's initdb, creates a cluster in a temporary folder with fsync off, starts it on a free
 loopback port, and removes it again at the end. As root, the cluster runs as user 'postgres'.
 """

@@ -32,7 +32,7 @@ class AccountType(Base):
 class Account(Versioned, Base):
     __tablename__ = "accounts"
     __table_args__ = (
-        Index("ix_accounts_name", "name"),
+        Index("ix_accounts_name", "name", "id"),  # the list's default order, tie-broken by id
         Index("ix_accounts_status_id", "status_id"),
         Index("ix_accounts_account_type_id", "account_type_id"),
         Index("ix_accounts_company_id", "company_id"),

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.accounts.models import Account, AccountStatus, AccountType, Contact
 from app.addresses.models import ServiceableAddress
 from app.companies.models import Company
+
+
+# A search with at most this many matches sorts its matches; a broader one walks the sort index.
+SELECTIVE_SEARCH_ROWS = 5000
 
 
 class AccountSort(StrEnum):
@@ -99,7 +103,18 @@ class AccountRepository:
     def count(self, query: AccountQuery) -> int:
         return self.session.scalar(self._filtered(select(func.count(Account.id)), query)) or 0
 
-    def page(self, query: AccountQuery, offset: int, limit: int) -> list[AccountRow]:
+    def page(self, query: AccountQuery, offset: int, limit: int, total: int | None = None) -> list[AccountRow]:
+        """Rows ``offset`` … ``offset + limit`` of the query's order.
+
+        Two steps, so a deep page stays cheap: the ids of the page are found with only the
+        tables the sort needs (an index-only walk for name or number), then those few rows are
+        joined to everything the list shows. ``total`` (the query's count, when the caller
+        knows it) lets a selective search sort its few matches instead of walking the whole
+        name index looking for them.
+        """
+        ids = self._page_ids(query, offset, limit, total)
+        if not ids:
+            return []
         primary = aliased(Contact)
         stmt = (
             select(
@@ -113,24 +128,47 @@ class AccountRepository:
             .join(Company, Account.company_id == Company.id)
             .outerjoin(ServiceableAddress, Account.address_id == ServiceableAddress.id)
             .outerjoin(primary, and_(primary.account_id == Account.id, primary.is_primary.is_(True)))
+            .where(Account.id.in_(ids))
         )
-        stmt = self._filtered(stmt, query)
-        keys = {
-            AccountSort.NUMBER: [Account.number],
-            AccountSort.NAME: [Account.name],
-            AccountSort.STATUS: [AccountStatus.sort_order, Account.name],
-            AccountSort.TYPE: [AccountType.sort_order, Account.name],
-            AccountSort.ADDRESS: [ServiceableAddress.street, ServiceableAddress.unit],
-            AccountSort.COMPANY: [Company.name, Account.name],
-        }[query.sort] + [Account.id]
-        stmt = stmt.order_by(*[k.desc() if query.descending else k.asc() for k in keys])
-        rows = self.session.execute(stmt.offset(offset).limit(limit)).all()
-        return [
-            AccountRow(
+        found = {
+            r[0]: AccountRow(
                 id=r[0], number=r[1], name=r[2], status=r[3], status_colour=r[4], account_type=r[5],
                 company=r[6],
                 address=(f"{r[7]}{' #' + r[8] if r[8] else ''}, {r[9]}" if r[7] else ""),
                 contact=r[10] or "", email=r[11] or "", phone=r[12] or r[13] or "",
             )
-            for r in rows
-        ]
+            for r in self.session.execute(stmt)
+        }
+        return [found[i] for i in ids if i in found]
+
+    def _page_ids(self, query: AccountQuery, offset: int, limit: int, total: int | None) -> list[int]:
+        stmt = select(Account.id)
+        if query.sort is AccountSort.STATUS:
+            stmt = stmt.join(AccountStatus, Account.status_id == AccountStatus.id)
+        elif query.sort is AccountSort.TYPE:
+            stmt = stmt.join(AccountType, Account.account_type_id == AccountType.id)
+        elif query.sort is AccountSort.COMPANY:
+            stmt = stmt.join(Company, Account.company_id == Company.id)
+        elif query.sort is AccountSort.ADDRESS:
+            stmt = stmt.outerjoin(ServiceableAddress, Account.address_id == ServiceableAddress.id)
+        keys = {
+            AccountSort.NUMBER: [Account.number],  # unique: no tie-breaker needed
+            AccountSort.NAME: [Account.name, Account.id],
+            AccountSort.STATUS: [AccountStatus.sort_order, Account.name, Account.id],
+            AccountSort.TYPE: [AccountType.sort_order, Account.name, Account.id],
+            AccountSort.ADDRESS: [ServiceableAddress.street, ServiceableAddress.unit, Account.id],
+            AccountSort.COMPANY: [Company.name, Account.name, Account.id],
+        }[query.sort]
+        if query.terms() and total is not None and total <= SELECTIVE_SEARCH_ROWS:
+            # Few matches: sort them, rather than walk an index over every row to find them.
+            keys = [_not_indexed(k) for k in keys]
+        order = [k.desc() if query.descending else k.asc() for k in keys]
+        stmt = self._filtered(stmt, query).order_by(*order).offset(offset).limit(limit)
+        return list(self.session.scalars(stmt))
+
+
+def _not_indexed(column: ColumnElement) -> ColumnElement:
+    """The same ordering as ``column``, as an expression no index provides (works on both)."""
+    if isinstance(column.type, Integer):
+        return column + 0
+    return column.concat("")

@@ -104,10 +104,13 @@ def count_accounts(uow: UnitOfWork, actor: Actor, query: AccountQuery) -> int:
         return uow.accounts.count(query)
 
 
-def list_accounts(uow: UnitOfWork, actor: Actor, query: AccountQuery, offset: int, limit: int) -> list[AccountRow]:
+def list_accounts(
+    uow: UnitOfWork, actor: Actor, query: AccountQuery, offset: int, limit: int, total: int | None = None
+) -> list[AccountRow]:
+    """One page of the list. ``total``, the query's count when known, helps plan searches."""
     actor.require(Permission.ACCOUNTS_VIEW)
     with uow:
-        return uow.accounts.page(query, offset, limit)
+        return uow.accounts.page(query, offset, limit, total)
 
 
 def first_page(
@@ -116,7 +119,8 @@ def first_page(
     """The count and the first page in one transaction (what a new search needs)."""
     actor.require(Permission.ACCOUNTS_VIEW)
     with uow:
-        return uow.accounts.count(query), uow.accounts.page(query, 0, limit)
+        total = uow.accounts.count(query)
+        return total, uow.accounts.page(query, 0, limit, total)
 
 
 def get_account(uow: UnitOfWork, actor: Actor, account_id: int) -> AccountDetail:

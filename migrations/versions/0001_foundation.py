@@ -162,7 +162,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_accounts_account_type_id', ['account_type_id'], unique=False)
         batch_op.create_index('ix_accounts_address_id', ['address_id'], unique=False)
         batch_op.create_index('ix_accounts_company_id', ['company_id'], unique=False)
-        batch_op.create_index('ix_accounts_name', ['name'], unique=False)
+        batch_op.create_index('ix_accounts_name', ['name', 'id'], unique=False)
         batch_op.create_index('ix_accounts_parent_id', ['parent_id'], unique=False)
         batch_op.create_index('ix_accounts_status_id', ['status_id'], unique=False)
 

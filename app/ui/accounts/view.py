@@ -37,7 +37,7 @@ def make_accounts_model(ctx: AppContext, parent=None) -> PagedTableModel[Account
         ctx.runner,
         COLUMNS,
         first_page=lambda q, limit: service.first_page(ctx.uow(), ctx.actor, q, limit),
-        page=lambda q, offset, limit: service.list_accounts(ctx.uow(), ctx.actor, q, offset, limit),
+        page=lambda q, offset, limit, total: service.list_accounts(ctx.uow(), ctx.actor, q, offset, limit, total),
         query=AccountQuery(),
         parent=parent,
     )

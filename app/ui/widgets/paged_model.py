@@ -3,27 +3,34 @@
 The model knows the total count (so the scroll bar is honest) and keeps at most ``max_pages``
 pages of rows in memory, least recently used first out. A row that is not loaded yet shows as
 "…" and its page is fetched on the task runner; when it lands, only those rows repaint.
-Sorting and filtering are the query's business: ``sort()`` makes a new query and the database
-answers it. Results of an older query are dropped.
+Page requests wait until scrolling pauses (``FETCH_DELAY_MS``) and only the pages the view asked
+for last are fetched, so dragging the scroll bar across 100,000 rows runs a handful of queries,
+not a thousand. Sorting and filtering are the query's business: ``sort()`` makes a new query and
+the database answers it. Results of an older query are dropped; a search superseded before it
+started is never run.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 
-from app.ui.tasks import TaskRunner
+from app.ui.tasks import TaskContext, TaskRunner
 
 Row = TypeVar("Row")
 Query = TypeVar("Query")
 
 LOADING = "…"
+FETCH_DELAY_MS = 40
+FETCH_MAX_WAIT_MS = 150
+PAGES_PER_FETCH = 3  # more than a screenful, however tall the window
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class PagedTableModel(QAbstractTableModel, Generic[Row, Query]):
         runner: TaskRunner,
         columns: Sequence[Column[Row]],
         first_page: Callable[[Query, int], tuple[int, list[Row]]],
-        page: Callable[[Query, int, int], list[Row]],
+        page: Callable[[Query, int, int, int], list[Row]],  # query, offset, limit, total
         query: Query,
         page_size: int = 100,
         max_pages: int = 20,
@@ -59,7 +66,13 @@ class PagedTableModel(QAbstractTableModel, Generic[Row, Query]):
         self.page_size, self.max_pages = page_size, max_pages
         self._count = 0
         self._pages: OrderedDict[int, list[Row]] = OrderedDict()
-        self._pending: set[int] = set()
+        self._pending: set[int] = set()  # being fetched
+        self._wanted: OrderedDict[int, None] = OrderedDict()  # asked for, fetch when scrolling pauses
+        self._fetch_timer = QTimer(self)
+        self._fetch_timer.setSingleShot(True)
+        self._fetch_timer.setInterval(FETCH_DELAY_MS)
+        self._fetch_timer.timeout.connect(self._fetch_wanted)
+        self._burst_started = 0.0
         self._generation = 0
         self._loading = False
         self._key = f"paged-model-{id(self)}"
@@ -73,11 +86,17 @@ class PagedTableModel(QAbstractTableModel, Generic[Row, Query]):
         self._generation += 1
         generation, query = self._generation, self.query
         self._set_loading(True)
+        size = self.page_size
+
+        def op(ctx: TaskContext) -> tuple[int, list[Row]]:
+            ctx.check()  # a newer query came before this one started: skip it
+            return self._first_page(query, size)
+
         self.runner.submit(
-            lambda: self._first_page(query, self.page_size),
+            op,
             lambda result: self._on_first_page(generation, result),
             lambda exc: self._on_error(generation, exc),
-            key=f"{self._key}:first", owner=self,
+            key=f"{self._key}:first", owner=self, with_context=True,
         )
 
     def _on_first_page(self, generation: int, result: tuple[int, list[Row]]) -> None:
@@ -88,6 +107,7 @@ class PagedTableModel(QAbstractTableModel, Generic[Row, Query]):
         self._count = count
         self._pages.clear()
         self._pending.clear()
+        self._wanted.clear()
         if rows:
             self._pages[0] = rows
         self.endResetModel()
@@ -127,14 +147,35 @@ class PagedTableModel(QAbstractTableModel, Generic[Row, Query]):
     def _request(self, number: int) -> None:
         if number in self._pending:
             return
-        self._pending.add(number)
-        generation, query, size = self._generation, self.query, self.page_size
-        self.runner.submit(
-            lambda: self._page(query, number * size, size),
-            lambda rows: self._on_page(generation, number, rows),
-            lambda exc: self._on_error(generation, exc),
-            owner=self,
-        )
+        self._wanted[number] = None
+        self._wanted.move_to_end(number)
+        # Wait for a pause in the asking (fast scrolling), but never longer than FETCH_MAX_WAIT_MS.
+        now = time.monotonic()
+        if not self._fetch_timer.isActive():
+            self._burst_started = now
+        if (now - self._burst_started) * 1000 < FETCH_MAX_WAIT_MS:
+            self._fetch_timer.start()
+
+    def _fetch_wanted(self) -> None:
+        # The view asks for the rows it paints, top to bottom: the pages asked for last are the
+        # ones on screen now. Pages passed on the way are forgotten; if they are still visible
+        # the next paint asks again.
+        latest = list(self._wanted)[-PAGES_PER_FETCH:]
+        self._wanted.clear()
+        generation, query, size, total = self._generation, self.query, self.page_size, self._count
+        for number in latest:
+            self._pending.add(number)
+            self.runner.submit(
+                lambda number=number: self._page(query, number * size, size, total),
+                lambda rows, number=number: self._on_page(generation, number, rows),
+                lambda exc, number=number: self._on_page_error(generation, number, exc),
+                owner=self,
+            )
+
+    def _on_page_error(self, generation: int, number: int, exc: BaseException) -> None:
+        if generation == self._generation:
+            self._pending.discard(number)  # asked for again at the next paint
+            self.load_failed.emit(exc)
 
     def _on_page(self, generation: int, number: int, rows: list[Row]) -> None:
         if generation != self._generation:
