@@ -103,16 +103,32 @@ class AccountRepository:
     def count(self, query: AccountQuery) -> int:
         return self.session.scalar(self._filtered(select(func.count(Account.id)), query)) or 0
 
-    def page(self, query: AccountQuery, offset: int, limit: int, total: int | None = None) -> list[AccountRow]:
-        """Rows ``offset`` … ``offset + limit`` of the query's order.
+    def first_page(self, query: AccountQuery, limit: int) -> tuple[int, list[AccountRow]]:
+        """The count and the first rows: what every keystroke of a search needs.
 
-        Two steps, so a deep page stays cheap: the ids of the page are found with only the
-        tables the sort needs (an index-only walk for name or number), then those few rows are
-        joined to everything the list shows. ``total`` (the query's count, when the caller
-        knows it) lets a selective search sort its few matches instead of walking the whole
-        name index looking for them.
+        A search first probes for at most SELECTIVE_SEARCH_ROWS + 1 matches (one pass, stopping
+        early for a common term). Few matches: they are sorted and counted in that same pass.
+        Many: the count is a second pass, and the page walks the sort index (it finds matches
+        at once when they are common).
         """
-        ids = self._page_ids(query, offset, limit, total)
+        if query.terms():
+            few = self._few_matches(query)
+            if few is not None:
+                return len(few), self._rows(few[:limit])
+        total = self.count(query)
+        return total, self._rows(self._page_ids(query, 0, limit))
+
+    def page(self, query: AccountQuery, offset: int, limit: int, total: int | None = None) -> list[AccountRow]:
+        """Rows ``offset`` … ``offset + limit`` in the query's order. ``total`` is the query's
+        count when the caller knows it (a selective search is then sorted, not index-walked)."""
+        if query.terms() and total is not None and total <= SELECTIVE_SEARCH_ROWS:
+            few = self._few_matches(query)
+            if few is not None:
+                return self._rows(few[offset:offset + limit])
+        return self._rows(self._page_ids(query, offset, limit))
+
+    def _rows(self, ids: list[int]) -> list[AccountRow]:
+        """Everything the list shows for these accounts, in the order given."""
         if not ids:
             return []
         primary = aliased(Contact)
@@ -141,8 +157,8 @@ class AccountRepository:
         }
         return [found[i] for i in ids if i in found]
 
-    def _page_ids(self, query: AccountQuery, offset: int, limit: int, total: int | None) -> list[int]:
-        stmt = select(Account.id)
+    def _sorted(self, stmt: Select, query: AccountQuery, *, indexed: bool = True) -> Select:
+        """Join what the sort needs and order by it, ``id`` breaking ties."""
         if query.sort is AccountSort.STATUS:
             stmt = stmt.join(AccountStatus, Account.status_id == AccountStatus.id)
         elif query.sort is AccountSort.TYPE:
@@ -159,12 +175,22 @@ class AccountRepository:
             AccountSort.ADDRESS: [ServiceableAddress.street, ServiceableAddress.unit, Account.id],
             AccountSort.COMPANY: [Company.name, Account.name, Account.id],
         }[query.sort]
-        if query.terms() and total is not None and total <= SELECTIVE_SEARCH_ROWS:
-            # Few matches: sort them, rather than walk an index over every row to find them.
+        if not indexed:
             keys = [_not_indexed(k) for k in keys]
-        order = [k.desc() if query.descending else k.asc() for k in keys]
-        stmt = self._filtered(stmt, query).order_by(*order).offset(offset).limit(limit)
-        return list(self.session.scalars(stmt))
+        return stmt.order_by(*[k.desc() if query.descending else k.asc() for k in keys])
+
+    def _page_ids(self, query: AccountQuery, offset: int, limit: int) -> list[int]:
+        # Only the tables the sort needs: for name or number an index-only walk, so a deep page
+        # stays cheap; the few rows of the page are then joined to the rest by ``_rows``.
+        stmt = self._sorted(self._filtered(select(Account.id), query), query)
+        return list(self.session.scalars(stmt.offset(offset).limit(limit)))
+
+    def _few_matches(self, query: AccountQuery) -> list[int] | None:
+        """Every match in order when there are at most SELECTIVE_SEARCH_ROWS, else None."""
+        probe = self._filtered(select(Account.id), query).limit(SELECTIVE_SEARCH_ROWS + 1)
+        stmt = self._sorted(select(Account.id).where(Account.id.in_(probe)), query, indexed=False)
+        ids = list(self.session.scalars(stmt))
+        return ids if len(ids) <= SELECTIVE_SEARCH_ROWS else None
 
 
 def _not_indexed(column: ColumnElement) -> ColumnElement:

@@ -119,8 +119,7 @@ def first_page(
     """The count and the first page in one transaction (what a new search needs)."""
     actor.require(Permission.ACCOUNTS_VIEW)
     with uow:
-        total = uow.accounts.count(query)
-        return total, uow.accounts.page(query, 0, limit, total)
+        return uow.accounts.first_page(query, limit)
 
 
 def get_account(uow: UnitOfWork, actor: Actor, account_id: int) -> AccountDetail:

@@ -119,7 +119,8 @@ def sign_in(uow: UnitOfWork, username: str, password: str) -> Actor:
                     f"{int(LOCKOUT.total_seconds() // 60)} minutes.", user.locked_until)
             left = MAX_FAILED_LOGINS - user.failed_logins
             raise AuthenticationFailed(
-                f"Wrong user name or password. {left} more failed attempt{'s' if left != 1 else ''} locks the user."
+                f"Wrong user name or password. {left} more failed attempt{'s' if left != 1 else ''} "
+                f"will lock this user for {int(LOCKOUT.total_seconds() // 60)} minutes."
                 if left <= 2 else "Wrong user name or password."
             )
         user.failed_logins = 0

@@ -87,8 +87,24 @@ def sign_in(db: Database) -> AppContext | None:
                       secrets=SecretStore())
 
 
+def _install_excepthook() -> None:
+    """A bug in a slot: log it (secrets masked by the log filter) and tell the user, once per kind."""
+    shown: set[str] = set()
+
+    def hook(exc_type, exc, tb) -> None:  # noqa: ANN001
+        log.error("unexpected error", exc_info=(exc_type, exc, tb))
+        if exc_type.__name__ not in shown and QApplication.instance() is not None:
+            shown.add(exc_type.__name__)
+            from app.core.logs import log_file
+
+            QMessageBox.critical(None, "Riser", f"Something went wrong: {exc}\n\nDetails are in {log_file()}.")
+
+    sys.excepthook = hook
+
+
 def run_gui(cli_database: str | None = None) -> int:
     app = make_application()
+    _install_excepthook()
     secrets = SecretStore()
     while True:
         try:

@@ -10,8 +10,7 @@ the real ``PagedTableModel`` is driven through Qt (query → count signal, scrol
 and the same search is done the naive way for comparison: every row in a QStandardItemModel
 behind a QSortFilterProxyModel. Each phase runs in a fresh process, so its peak RSS is its own;
 run with ``--accounts 10000`` and ``--accounts 100000`` to see which numbers grow with N.
-On Postgres the planner gets statistics (ANALYZE, as autovacuum would) before timing starts;
-``--no-analyze`` times the state right after the bulk insert instead.
+The demo generator ends with ANALYZE, so both planners have statistics from the start.
 """
 
 from __future__ import annotations
@@ -140,7 +139,7 @@ DATABASES = {"sqlite": sqlite_database, "postgres": postgres_database}
 
 # -- phase 1: generate -------------------------------------------------------------------------
 
-def phase_generate(url: str, accounts: int, seed: int, analyze: bool) -> dict:
+def phase_generate(url: str, accounts: int, seed: int) -> dict:
     db = open_database(url)
     try:
         schema.upgrade(db)
@@ -156,20 +155,9 @@ def phase_generate(url: str, accounts: int, seed: int, analyze: bool) -> dict:
         seconds = time.perf_counter() - start
         say(f"  generated {summary.accounts:,} accounts, {summary.contacts:,} contacts in "
             f"{summary.buildings:,} buildings in {seconds:.1f} s")
-        if analyze and not db.is_sqlite:
-            analyze_postgres(db)
     finally:
         db.dispose()
     return {"generate_s": seconds, "accounts": summary.accounts, "contacts": summary.contacts}
-
-
-def analyze_postgres(db: Database) -> None:
-    """Give the planner statistics, as autovacuum does within a minute of a bulk insert. Without
-    them a term matching most rows ('555-01') can take a plan many times slower."""
-    start = time.perf_counter()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("ANALYZE")
-    say(f"  ANALYZE (what autovacuum would do shortly) took {time.perf_counter() - start:.1f} s")
 
 
 # -- phase 2: the database path (services, then the real Qt model) -----------------------------
@@ -285,23 +273,29 @@ def query_to_count_ms(model: PagedTableModel, query: AccountQuery) -> float:
 
 
 def scroll_through(app: QApplication, runner: TaskRunner, model: PagedTableModel, pages: int) -> dict:
-    """Drag the scroll bar from top to bottom: ask for rows on ``pages`` pages spread over the
-    whole range (as a view's data() calls would), letting the pages land as they come."""
+    """Scroll from top to bottom in steps: at each stop the view asks for the rows on screen
+    (as its data() calls would) and waits until they have landed, like a person who scrolls,
+    looks, and scrolls on. Reports how many stops there were, how many pages the model fetched,
+    and the median wait at a stop."""
     count, size = model.rowCount(), model.page_size
     total_pages = max(1, math.ceil(count / size))
-    visited = list(range(0, total_pages, max(1, total_pages // pages)))
-    landed = [0]
-    model.dataChanged.connect(lambda *_: landed.__setitem__(0, landed[0] + 1))  # once per fetched page
-    most_held = 0
+    stops = list(range(0, total_pages, max(1, total_pages // pages)))
+    fetched = [0]
+    model.dataChanged.connect(lambda *_: fetched.__setitem__(0, fetched[0] + 1))  # once per fetched page
+    most_held, waits = 0, []
     start = time.perf_counter()
-    for i, number in enumerate(visited):
-        for row in range(number * size, min((number + 1) * size, count), 7):
-            model.row(row)
-        if i % 4 == 3:  # the runner's pool runs four at a time; a person scrolls in bursts
-            settle(app, runner)
-            most_held = max(most_held, model.loaded_rows())
+    for number in stops:
+        rows = range(number * size + size // 3, min(number * size + size // 3 + 40, count))  # one screenful
+        began = time.perf_counter()
+        deadline = began + QT_TIMEOUT_MS / 1000
+        while any(model.row(r) is None for r in rows) and time.perf_counter() < deadline:
+            app.processEvents()
+            time.sleep(0.002)
+        waits.append((time.perf_counter() - began) * 1000)
+        most_held = max(most_held, model.loaded_rows())
     settle(app, runner)
-    return {"scroll_pages": len(visited), "scroll_landed": landed[0], "scroll_s": time.perf_counter() - start,
+    return {"scroll_pages": len(stops), "scroll_landed": fetched[0], "scroll_s": time.perf_counter() - start,
+            "scroll_wait_median_ms": statistics.median(waits),
             "most_held": max(most_held, model.loaded_rows())}
 
 
@@ -393,8 +387,9 @@ def report_rows(n: int, r: dict) -> list[tuple[str, str, str, str]]:
         ("Qt model query→count signal, first (ms)", *ms("qt_first_ms", FIRST_PAGE_TARGET_MS)),
         ("Qt model query→count signal median (ms)", *ms("qt_search_median_ms", SEARCH_TARGET_MS)),
         ("Qt model query→count signal p95 (ms)", *ms("qt_search_p95_ms")),
-        (f"Qt model scroll: {r['scroll_pages']} pages visited, {r['scroll_landed']} fetched (s)",
+        (f"Qt model scroll: {r['scroll_pages']} stops, {r['scroll_landed']} pages fetched (s)",
          f"{r['scroll_s']:.1f}", "", ""),
+        ("Qt model scroll: median wait for a screenful (ms)", f"{r['scroll_wait_median_ms']:.1f}", "", ""),
         ("rows held by model after scroll (most seen)", f"{r['rows_held']:,} ({r['most_held']:,})",
          f"≤ {r['rows_limit']:,}", verdict(r["most_held"], r["rows_limit"])),
         ("RSS growth for the Qt model (MB)", f"{r['qt_rss_growth_mb']:.1f}", "", ""),
@@ -433,7 +428,7 @@ def print_table(engine: str, n: int, r: dict) -> None:
 def run_engine(engine: str, args: argparse.Namespace) -> dict:
     say(f"\n== {engine} ==")
     with DATABASES[engine]() as url:
-        result = in_fresh_process(phase_generate, url, args.accounts, args.seed, not args.no_analyze)
+        result = in_fresh_process(phase_generate, url, args.accounts, args.seed)
         say("  timing the database path (services, then the Qt model) …")
         result |= in_fresh_process(phase_database_path, url, args.scroll_pages)
         say("  timing the naive path (all rows behind a QSortFilterProxyModel) …")
@@ -447,9 +442,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--seed", type=int, default=1, help="demo data seed (default 1)")
     parser.add_argument("--scroll-pages", type=int, default=SCROLL_PAGES,
-                        help=f"pages the Qt model visits while scrolling (default {SCROLL_PAGES})")
-    parser.add_argument("--no-analyze", action="store_true",
-                        help="measure Postgres right after the bulk insert, before the planner has statistics")
+                        help=f"stops while scrolling through the Qt model (default {SCROLL_PAGES})")
     args = parser.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = [e for e in args.engines if e not in DATABASES]

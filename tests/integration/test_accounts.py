@@ -246,3 +246,25 @@ def test_a_technician_cannot_list_billing_but_can_see_accounts(uow, admin, tenan
     staff.add_user(uow(), admin, "tech", "long enough pw", "Technician")
     tech = staff.sign_in(uow(), "tech", "long enough pw")
     assert service.count_accounts(uow(), tech, AccountQuery()) == 4
+
+
+@pytest.mark.parametrize("sort", list(AccountSort))
+def test_selective_and_broad_searches_give_the_same_rows_in_the_same_order(uow, admin, lookups, monkeypatch, sort) -> None:  # noqa: ANN001
+    """A search with few matches sorts them; one with many walks the sort index. Same answer."""
+    from app.accounts import repository
+
+    for i, status in enumerate(["Active", "Lead", "Active", "Inactive", "Active", "Delinquent", "Active"]):
+        _new(uow, admin, lookups, f"Tenant {'CBAGFED'[i]} Walker", status=status,
+             address=(f"{10 + i % 3} Elm Avenue", f"{i}A", "Ottawa") if i % 2 else None)
+    _new(uow, admin, lookups, "Someone Else")
+    answers = []
+    for threshold in (1000, 2):  # 7 matches: the first is selective, the second broad
+        monkeypatch.setattr(repository, "SELECTIVE_SEARCH_ROWS", threshold)
+        for descending in (False, True):
+            q = AccountQuery(text="walker", sort=sort, descending=descending)
+            total, first = service.first_page(uow(), admin, q, 3)
+            pages = [r.id for offset in (0, 3, 6) for r in service.list_accounts(uow(), admin, q, offset, 3, total)]
+            answers.append((total, [r.id for r in first], pages))
+    selective, broad = answers[:2], answers[2:]
+    assert selective == broad
+    assert selective[0][0] == 7 and len(set(selective[0][2])) == 7

@@ -147,13 +147,16 @@ class PagedTableModel(QAbstractTableModel, Generic[Row, Query]):
     def _request(self, number: int) -> None:
         if number in self._pending:
             return
+        new = number not in self._wanted
         self._wanted[number] = None
         self._wanted.move_to_end(number)
-        # Wait for a pause in the asking (fast scrolling), but never longer than FETCH_MAX_WAIT_MS.
+        # Wait until the view stops asking for new pages (fast scrolling), but never longer
+        # than FETCH_MAX_WAIT_MS; repaints of the same screen do not postpone the fetch.
         now = time.monotonic()
         if not self._fetch_timer.isActive():
             self._burst_started = now
-        if (now - self._burst_started) * 1000 < FETCH_MAX_WAIT_MS:
+            self._fetch_timer.start()
+        elif new and (now - self._burst_started) * 1000 < FETCH_MAX_WAIT_MS:
             self._fetch_timer.start()
 
     def _fetch_wanted(self) -> None:
