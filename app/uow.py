@@ -26,7 +26,7 @@ class UnitOfWork(UnitOfWorkBase):
 
     @cached_property
     def accounts(self) -> AccountRepository:
-        return AccountRepository(self.session)
+        return AccountRepository(self.session, self.db.capabilities)
 
     def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
         # Repositories hold the session: forget them with it.

@@ -11,8 +11,12 @@ from sqlalchemy.orm import Session, aliased
 from app.accounts.models import Account, AccountStatus, AccountType, Contact
 from app.addresses.models import ServiceableAddress
 from app.companies.models import Company
+from app.core.db import Capabilities
+from app.core.search import contains
 
 
+# SQLite's trigram index over accounts.search_text (made by the first migration, kept by triggers).
+SEARCH_TABLE = "accounts_search"
 # A search with at most this many matches sorts its matches; a broader one walks the sort index.
 SELECTIVE_SEARCH_ROWS = 5000
 
@@ -56,14 +60,10 @@ class AccountRow:
     phone: str
 
 
-def _like_escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-
 class AccountRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, capabilities: Capabilities) -> None:
         self.session = session
+        self.capabilities = capabilities
 
     # -- single rows ---------------------------------------------------------------------------
     def get(self, account_id: int) -> Account | None:
@@ -89,9 +89,10 @@ class AccountRepository:
 
     # -- the list ------------------------------------------------------------------------------
     def _filtered(self, stmt: Select, query: AccountQuery) -> Select:
-        conditions = []
-        for term in query.terms():
-            conditions.append(Account.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+        conditions = [
+            contains(self.capabilities, Account.search_text, term, key=Account.id, fts_table=SEARCH_TABLE)
+            for term in query.terms()
+        ]
         if query.status_id is not None:
             conditions.append(Account.status_id == query.status_id)
         if query.type_id is not None:
@@ -144,7 +145,6 @@ class AccountRepository:
             .join(Company, Account.company_id == Company.id)
             .outerjoin(ServiceableAddress, Account.address_id == ServiceableAddress.id)
             .outerjoin(primary, and_(primary.account_id == Account.id, primary.is_primary.is_(True)))
-            .where(Account.id.in_(ids))
         )
         found = {
             r[0]: AccountRow(
@@ -153,7 +153,8 @@ class AccountRepository:
                 address=(f"{r[7]}{' #' + r[8] if r[8] else ''}, {r[9]}" if r[7] else ""),
                 contact=r[10] or "", email=r[11] or "", phone=r[12] or r[13] or "",
             )
-            for r in self.session.execute(stmt)
+            for chunk in _chunks(ids, 1000)  # a bound limit on parameters per statement
+            for r in self.session.execute(stmt.where(Account.id.in_(chunk)))
         }
         return [found[i] for i in ids if i in found]
 
@@ -191,6 +192,10 @@ class AccountRepository:
         stmt = self._sorted(select(Account.id).where(Account.id.in_(probe)), query, indexed=False)
         ids = list(self.session.scalars(stmt))
         return ids if len(ids) <= SELECTIVE_SEARCH_ROWS else None
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _not_indexed(column: ColumnElement) -> ColumnElement:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
@@ -33,8 +33,12 @@ class Capabilities:
 
     single_writer: bool  # one write transaction at a time (SQLite): serialise writes
     skip_locked: bool  # SELECT … FOR UPDATE SKIP LOCKED works
-    trigram_index: bool  # a trigram index makes '%term%' searches fast (Postgres + pg_trgm)
     shared: bool  # several desktops share it: schema upgrades are explicit
+    # A trigram index serves LIKE '%term%' on the column itself (Postgres with pg_trgm).
+    trigram_index: bool = False
+    # Trigram full-text tables beside their source table (SQLite FTS5, tokenize='trigram'),
+    # which serve LIKE '%term%' for terms of three characters or more.
+    fts_trigram_tables: frozenset[str] = frozenset()
 
 
 class Database:
@@ -50,6 +54,19 @@ class Database:
     def _guard_writes(self, session: Session, flush_context, instances) -> None:  # noqa: ANN001
         if self.read_only_reason and (session.new or session.dirty or session.deleted):
             raise ReadOnlyDatabase(self.read_only_reason)
+
+    def refresh_capabilities(self) -> None:
+        """Look at what the database offers; again after a schema upgrade adds search indexes."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            if self.is_sqlite:
+                names = conn.execute(text(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%fts5%trigram%'"
+                )).scalars()
+                self.capabilities = replace(self.capabilities, fts_trigram_tables=frozenset(names))
+            else:
+                trigram = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first()
+                self.capabilities = replace(self.capabilities, trigram_index=trigram is not None)
 
     @property
     def is_sqlite(self) -> bool:
@@ -171,21 +188,14 @@ def open_database(raw_url: str, secrets: SecretStore | None = None, *, check: bo
         engine = _sqlite_engine(url) if url.get_backend_name() == "sqlite" else _postgres_engine(url)
     except NoSuchModuleError as exc:
         raise DatabaseError(f"The database driver is missing: {exc}") from None
-    trigram = False
+    sqlite = url.get_backend_name() == "sqlite"
+    db = Database(url, engine, Capabilities(single_writer=sqlite, skip_locked=not sqlite, shared=not sqlite))
     if check:
         try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-                if url.get_backend_name() == "postgresql":
-                    trigram = bool(
-                        conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first()
-                    )
+            db.refresh_capabilities()
         except DBAPIError as exc:
             engine.dispose()
             raise translate_error(exc, url) from None
-    sqlite = url.get_backend_name() == "sqlite"
-    caps = Capabilities(single_writer=sqlite, skip_locked=not sqlite, trigram_index=trigram, shared=not sqlite)
-    db = Database(url, engine, caps)
     log.info("opened database %s", db.describe())
     return db
 

@@ -181,6 +181,36 @@ def upgrade() -> None:
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contacts_account_id'), ['account_id'], unique=False)
     _trigram_search_index()
+    _sqlite_trigram_search_table()
+
+
+def _sqlite_trigram_search_table() -> None:
+    """On SQLite, an FTS5 trigram table over accounts.search_text serves '%term%' searches
+    from an index; triggers keep it in step with the accounts. Where this SQLite lacks FTS5 or
+    its trigram tokenizer (older than 3.34), search scans the column instead."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    try:
+        bind.exec_driver_sql(
+            "CREATE VIRTUAL TABLE accounts_search USING fts5("
+            "search_text, content='accounts', content_rowid='id', tokenize='trigram')"
+        )
+    except sa.exc.DBAPIError:
+        return
+    bind.exec_driver_sql(
+        "CREATE TRIGGER accounts_search_insert AFTER INSERT ON accounts BEGIN "
+        "INSERT INTO accounts_search(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+    bind.exec_driver_sql(
+        "CREATE TRIGGER accounts_search_delete AFTER DELETE ON accounts BEGIN "
+        "INSERT INTO accounts_search(accounts_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); END"
+    )
+    bind.exec_driver_sql(
+        "CREATE TRIGGER accounts_search_update AFTER UPDATE OF search_text ON accounts BEGIN "
+        "INSERT INTO accounts_search(accounts_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+        "INSERT INTO accounts_search(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
 
 
 def _trigram_search_index() -> None:
@@ -205,6 +235,10 @@ def _trigram_search_index() -> None:
 
 def downgrade() -> None:
     op.execute("DROP INDEX IF EXISTS ix_accounts_search_trgm")
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in ("accounts_search_insert", "accounts_search_delete", "accounts_search_update"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS accounts_search")
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contacts_account_id'))
 

@@ -7,7 +7,9 @@ import dataclasses
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
+
+from app.accounts.models import Account
 
 from app.core import schema
 from app.core.db import open_database
@@ -47,11 +49,27 @@ def test_an_empty_shared_database_is_not_upgraded_by_the_app(empty_pg_url: str) 
     db.dispose()
 
 
-def test_postgres_gets_a_trigram_index_for_search(pg_url: str) -> None:
-    db = open_database(pg_url)
-    assert db.capabilities.trigram_index
-    with db.engine.connect() as conn:
-        assert conn.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_accounts_search_trgm'")).first()
+def test_each_database_gets_an_index_for_substring_search(db) -> None:  # noqa: ANN001
+    from app.accounts.repository import AccountQuery
+    from app.uow import UnitOfWork
+
+    with UnitOfWork(db) as uow:
+        sql = str(uow.accounts._filtered(select(Account.id), AccountQuery(text="king")).compile(db.engine))
+    if db.is_sqlite:
+        assert "accounts_search" in db.capabilities.fts_trigram_tables
+        assert "accounts_search" in sql  # served by the FTS5 trigram table
+    else:
+        assert db.capabilities.trigram_index
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_accounts_search_trgm'")).first()
+        assert "LIKE" in sql.upper()
+
+
+def test_a_new_local_file_has_its_search_index_right_after_the_upgrade(tmp_path) -> None:  # noqa: ANN001
+    db = open_database(str(tmp_path / "fresh.sqlite"))
+    assert not db.capabilities.fts_trigram_tables
+    schema.prepare_for_use(db)
+    assert "accounts_search" in db.capabilities.fts_trigram_tables
     db.dispose()
 
 
