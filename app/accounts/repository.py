@@ -12,7 +12,7 @@ from app.accounts.models import Account, AccountStatus, AccountType, Contact
 from app.addresses.models import ServiceableAddress
 from app.companies.models import Company
 from app.core.db import Capabilities
-from app.core.search import contains
+from app.core.search import contains, index_probe
 
 
 # SQLite's trigram index over accounts.search_text (made by the first migration, kept by triggers).
@@ -88,9 +88,12 @@ class AccountRepository:
         return self.session.get(AccountType, type_id)
 
     # -- the list ------------------------------------------------------------------------------
-    def _filtered(self, stmt: Select, query: AccountQuery) -> Select:
+    def _filtered(self, stmt: Select, query: AccountQuery, *, common: bool = False) -> Select:
+        """``common``: the search is known to match many rows, so scan rather than use a
+        full-text index (see ``app.core.search.contains``)."""
         conditions = [
-            contains(self.capabilities, Account.search_text, term, key=Account.id, fts_table=SEARCH_TABLE)
+            contains(self.capabilities, Account.search_text, term, key=Account.id, fts_table=SEARCH_TABLE,
+                     use_index=not common)
             for term in query.terms()
         ]
         if query.status_id is not None:
@@ -101,32 +104,37 @@ class AccountRepository:
             conditions.append(Account.company_id == query.company_id)
         return stmt.where(and_(*conditions)) if conditions else stmt
 
-    def count(self, query: AccountQuery) -> int:
-        return self.session.scalar(self._filtered(select(func.count(Account.id)), query)) or 0
+    def count(self, query: AccountQuery, *, common: bool = False) -> int:
+        return self.session.scalar(self._filtered(select(func.count(Account.id)), query, common=common)) or 0
 
     def first_page(self, query: AccountQuery, limit: int) -> tuple[int, list[AccountRow]]:
         """The count and the first rows: what every keystroke of a search needs.
 
-        A search first probes for at most SELECTIVE_SEARCH_ROWS + 1 matches (one pass, stopping
-        early for a common term). Few matches: they are sorted and counted in that same pass.
-        Many: the count is a second pass, and the page walks the sort index (it finds matches
-        at once when they are common).
+        A search first probes for at most SELECTIVE_SEARCH_ROWS + 1 matches (through the search
+        index; it stops early for a common term). Few matches: they are sorted and counted from
+        that probe. Many: the count scans the column once, and the page walks the sort index,
+        which meets matches at once when they are common.
         """
-        if query.terms():
+        common = False
+        if query.terms() and not self.capabilities.plans_searches:
             few = self._few_matches(query)
             if few is not None:
                 return len(few), self._rows(few[:limit])
-        total = self.count(query)
-        return total, self._rows(self._page_ids(query, 0, limit))
+            common = True
+        total = self.count(query, common=common)
+        return total, self._rows(self._page_ids(query, 0, limit, common=common))
 
     def page(self, query: AccountQuery, offset: int, limit: int, total: int | None = None) -> list[AccountRow]:
         """Rows ``offset`` … ``offset + limit`` in the query's order. ``total`` is the query's
         count when the caller knows it (a selective search is then sorted, not index-walked)."""
-        if query.terms() and total is not None and total <= SELECTIVE_SEARCH_ROWS:
+        if query.terms() and not self.capabilities.plans_searches and total is not None \
+                and total <= SELECTIVE_SEARCH_ROWS:
             few = self._few_matches(query)
             if few is not None:
                 return self._rows(few[offset:offset + limit])
-        return self._rows(self._page_ids(query, offset, limit))
+        common = bool(query.terms()) and not self.capabilities.plans_searches and (
+            total is None or total > SELECTIVE_SEARCH_ROWS)
+        return self._rows(self._page_ids(query, offset, limit, common=common))
 
     def _rows(self, ids: list[int]) -> list[AccountRow]:
         """Everything the list shows for these accounts, in the order given."""
@@ -180,16 +188,29 @@ class AccountRepository:
             keys = [_not_indexed(k) for k in keys]
         return stmt.order_by(*[k.desc() if query.descending else k.asc() for k in keys])
 
-    def _page_ids(self, query: AccountQuery, offset: int, limit: int) -> list[int]:
+    def _page_ids(self, query: AccountQuery, offset: int, limit: int, *, common: bool = False) -> list[int]:
         # Only the tables the sort needs: for name or number an index-only walk, so a deep page
         # stays cheap; the few rows of the page are then joined to the rest by ``_rows``.
-        stmt = self._sorted(self._filtered(select(Account.id), query), query)
+        stmt = self._sorted(self._filtered(select(Account.id), query, common=common), query)
         return list(self.session.scalars(stmt.offset(offset).limit(limit)))
 
     def _few_matches(self, query: AccountQuery) -> list[int] | None:
         """Every match in order when there are at most SELECTIVE_SEARCH_ROWS, else None."""
-        probe = self._filtered(select(Account.id), query).limit(SELECTIVE_SEARCH_ROWS + 1)
-        stmt = self._sorted(select(Account.id).where(Account.id.in_(probe)), query, indexed=False)
+        limit = SELECTIVE_SEARCH_ROWS + 1
+        probe = index_probe(self.capabilities, query.terms(), fts_table=SEARCH_TABLE,
+                            text_column=Account.search_text.key, limit=limit)
+        if probe is not None:
+            # The full-text index names the candidates (stopping at ``limit``); the exact
+            # conditions are then checked on those few rows only.
+            candidates = list(self.session.scalars(probe))
+            if len(candidates) >= limit:
+                return None
+            if not candidates:
+                return []
+            inner = self._filtered(select(Account.id), query, common=True).where(Account.id.in_(candidates))
+        else:
+            inner = self._filtered(select(Account.id), query).limit(limit)
+        stmt = self._sorted(select(Account.id).where(Account.id.in_(inner)), query, indexed=False)
         ids = list(self.session.scalars(stmt))
         return ids if len(ids) <= SELECTIVE_SEARCH_ROWS else None
 

@@ -34,6 +34,9 @@ class Capabilities:
     single_writer: bool  # one write transaction at a time (SQLite): serialise writes
     skip_locked: bool  # SELECT … FOR UPDATE SKIP LOCKED works
     shared: bool  # several desktops share it: schema upgrades are explicit
+    # The planner estimates how many rows a search matches and picks between walking the sort
+    # index and sorting the matches (Postgres). Without it (SQLite) the caller probes first.
+    plans_searches: bool = False
     # A trigram index serves LIKE '%term%' on the column itself (Postgres with pg_trgm).
     trigram_index: bool = False
     # Trigram full-text tables beside their source table (SQLite FTS5, tokenize='trigram'),
@@ -189,7 +192,8 @@ def open_database(raw_url: str, secrets: SecretStore | None = None, *, check: bo
     except NoSuchModuleError as exc:
         raise DatabaseError(f"The database driver is missing: {exc}") from None
     sqlite = url.get_backend_name() == "sqlite"
-    db = Database(url, engine, Capabilities(single_writer=sqlite, skip_locked=not sqlite, shared=not sqlite))
+    db = Database(url, engine, Capabilities(single_writer=sqlite, skip_locked=not sqlite, shared=not sqlite,
+                                            plans_searches=not sqlite))
     if check:
         try:
             db.refresh_capabilities()
