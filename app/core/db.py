@@ -180,7 +180,15 @@ def _postgres_engine(url: URL) -> Engine:
         pool_pre_ping=True,
         pool_size=4,
         max_overflow=4,
-        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "Riser"},
+        connect_args={
+            "connect_timeout": PG_CONNECT_TIMEOUT_S,
+            "application_name": "Riser",
+            # For Riser's sessions only: random reads cost about what sequential ones do on
+            # today's SSD-backed servers. With the spinning-disk default (4) the planner scans
+            # every account instead of using the trigram index for a search matching a few
+            # thousand (56 ms instead of 8 ms at 100,000 accounts).
+            "options": "-c random_page_cost=1.1",
+        },
     )
 
 
