@@ -187,7 +187,12 @@ def upgrade() -> None:
 def _sqlite_trigram_search_table() -> None:
     """On SQLite, an FTS5 trigram table over accounts.search_text serves '%term%' searches
     from an index; triggers keep it in step with the accounts. Where this SQLite lacks FTS5 or
-    its trigram tokenizer (older than 3.34), search scans the column instead."""
+    its trigram tokenizer (older than 3.34), search scans the column instead.
+
+    Note for later migrations: Alembic's batch mode rebuilds a SQLite table by copying it,
+    which drops its triggers. A migration that batch-alters ``accounts`` must create these
+    three triggers again (and run ``INSERT INTO accounts_search(accounts_search) VALUES
+    ('rebuild')``); tests/integration/test_accounts.py finds a broken index by searching."""
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return
