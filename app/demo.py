@@ -7,13 +7,13 @@ Rows go in with bulk INSERT … RETURNING in chunks, so 100,000 accounts take se
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, text
 
 from app.accounts.models import Account, AccountStatus, AccountType, Contact
+from app.accounts.service import compose_search_text
 from app.addresses.models import ServiceableAddress
 from app.core import audit
 from app.core.errors import ValidationError
@@ -84,13 +84,7 @@ def _phone(rng: random.Random, area: str) -> str:
 
 
 def _search_text(parts: list[str], contacts: list[dict]) -> str:
-    """The same text ``accounts.service.build_search_text`` keeps, built from plain values."""
-    for c in contacts:
-        parts = [*parts, c["name"], c["email"]]
-        for phone in (c["phone"], c["mobile"]):
-            if phone:
-                parts += [phone, re.sub(r"\D", "", phone)]
-    return " ".join(p for p in parts if p).lower()
+    return compose_search_text(parts, [(c["name"], c["email"], c["phone"], c["mobile"]) for c in contacts])
 
 
 def generate(

@@ -204,14 +204,21 @@ def build_search_text(account: Account, address: ServiceableAddress | None = Non
     """Everything search-as-you-type matches, lower-cased, in one string."""
     address = address or account.address
     parts = [account.number, account.name]
-    for c in account.contacts:
-        parts += [c.name, c.email]
-        for phone in (c.phone, c.mobile):
-            if phone:
-                parts += [phone, re.sub(r"\D", "", phone)]
     if address is not None:
         parts += [address.building, address.street, address.unit, address.city, address.postal_code]
-    return " ".join(p for p in parts if p).lower()
+    return compose_search_text(parts, [(c.name, c.email, c.phone, c.mobile) for c in account.contacts])
+
+
+def compose_search_text(parts: list[str], contacts: list[tuple[str, str, str, str]]) -> str:
+    """The search text from plain values: ``parts`` (number, name, address fields) and each
+    contact's (name, e-mail, phone, mobile); phones also as digits only."""
+    words = list(parts)
+    for name, email, phone, mobile in contacts:
+        words += [name, email]
+        for number in (phone, mobile):
+            if number:
+                words += [number, re.sub(r"\D", "", number)]
+    return " ".join(w for w in words if w).lower()
 
 
 def _clean_name(name: str) -> str:
