@@ -18,6 +18,7 @@ class ConnectionDialog(QDialog):
 
         super().__init__(parent)
         self.setWindowTitle("Database connection")
+        self.setMinimumWidth(520)
         self.secrets = secrets
         self.fields = ConnectionFields(self)
         try:

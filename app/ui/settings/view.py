@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
     QButtonGroup, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QRadioButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget,
+    QRadioButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from app.companies import service as companies
@@ -33,10 +34,9 @@ class ConnectionFields(QWidget):
         path_row.addWidget(self.path, 1)
         path_row.addWidget(self.browse)
         self.host, self.database, self.username = QLineEdit(), QLineEdit(), QLineEdit()
-        self.port = QSpinBox()
-        self.port.setRange(1, 65535)
-        self.port.setValue(5432)
-        self.port.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
+        self.port = QLineEdit("5432")
+        self.port.setValidator(QIntValidator(1, 65535, self.port))
+        self.port.setMaximumWidth(90)
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("kept in the system keyring, never in a file")
@@ -56,7 +56,7 @@ class ConnectionFields(QWidget):
         (self.local if choice.kind == "sqlite" else self.shared).setChecked(True)
         self.path.setText(choice.path or str(default_sqlite_path()))
         self.host.setText(choice.host)
-        self.port.setValue(choice.port)
+        self.port.setText(str(choice.port))
         self.database.setText(choice.database)
         self.username.setText(choice.username)
         self._sync_enabled()
@@ -64,7 +64,7 @@ class ConnectionFields(QWidget):
     def choice(self) -> ConnectionChoice:
         if self.local.isChecked():
             return ConnectionChoice("sqlite", path=self.path.text())
-        return ConnectionChoice("postgresql", host=self.host.text(), port=self.port.value(),
+        return ConnectionChoice("postgresql", host=self.host.text(), port=int(self.port.text() or 5432),
                                 database=self.database.text(), username=self.username.text(),
                                 password=self.password.text())
 
