@@ -21,12 +21,12 @@ from app.ui.widgets.paged_model import Column, PagedTableModel
 
 COLUMNS: list[Column[AccountRow]] = [
     Column("Number", lambda r: r.number, AccountSort.NUMBER, 80),
-    Column("Name", lambda r: r.name, AccountSort.NAME, 170),
+    Column("Name", lambda r: r.name, AccountSort.NAME, 160),
     Column("Status", lambda r: r.status, AccountSort.STATUS, 105, colour=lambda r: r.status_colour),
     Column("Type", lambda r: r.account_type, AccountSort.TYPE, 95),
-    Column("Address", lambda r: r.address, AccountSort.ADDRESS, 250),
-    Column("Primary contact", lambda r: r.contact, None, 150),
-    Column("E-mail", lambda r: r.email, None, 235),
+    Column("Address", lambda r: r.address, AccountSort.ADDRESS, 235),
+    Column("Primary contact", lambda r: r.contact, None, 140),
+    Column("E-mail", lambda r: r.email, None, 215),
     Column("Phone", lambda r: r.phone, None, 125),
     Column("Company", lambda r: r.company, AccountSort.COMPANY, 150),
 ]
