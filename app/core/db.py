@@ -32,7 +32,6 @@ class Capabilities:
     """Ask these instead of testing the dialect's name elsewhere."""
 
     single_writer: bool  # one write transaction at a time (SQLite): serialise writes
-    skip_locked: bool  # SELECT … FOR UPDATE SKIP LOCKED works
     shared: bool  # several desktops share it: schema upgrades are explicit
     # The planner estimates how many rows a search matches and picks between walking the sort
     # index and sorting the matches (Postgres). Without it (SQLite) the caller probes first.
@@ -200,7 +199,7 @@ def open_database(raw_url: str, secrets: SecretStore | None = None, *, check: bo
     except NoSuchModuleError as exc:
         raise DatabaseError(f"The database driver is missing: {exc}") from None
     sqlite = url.get_backend_name() == "sqlite"
-    db = Database(url, engine, Capabilities(single_writer=sqlite, skip_locked=not sqlite, shared=not sqlite,
+    db = Database(url, engine, Capabilities(single_writer=sqlite, shared=not sqlite,
                                             plans_searches=not sqlite))
     if check:
         try:

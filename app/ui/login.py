@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
 )
 
-from app.core.errors import RiserError, ValidationError
+from app.core.errors import RiserError
 from app.core.permissions import Actor
 from app.ui.widgets.common import FieldError
 
@@ -23,7 +23,6 @@ class _Dialog(QDialog):
         self.intro.setWordWrap(True)
         self.form = QFormLayout()
         self.error = FieldError()
-        self.error.setObjectName("FieldError")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
@@ -93,9 +92,6 @@ class FirstAdminDialog(_Dialog):
             return
         try:
             self.actor = self._create(self.username.text(), self.password.text(), self.full_name.text())
-        except ValidationError as exc:
-            self.error.show_message(str(exc))
-            return
         except RiserError as exc:
             self.error.show_message(str(exc))
             return

@@ -8,6 +8,7 @@ from app.core.connection import ConnectionChoice, save_connection, try_connectio
 from app.core.db import resolve_url
 from app.core.secrets import SecretStore
 from app.core.settings import default_sqlite_path
+from app.ui.tasks import TaskRunner
 
 
 class ConnectionDialog(QDialog):
@@ -20,13 +21,14 @@ class ConnectionDialog(QDialog):
         self.setWindowTitle("Database connection")
         self.setMinimumWidth(520)
         self.secrets = secrets
+        self.runner = TaskRunner(parent=self)
         self.fields = ConnectionFields(self)
         try:
             self.fields.set_choice(ConnectionChoice.from_url(resolve_url()))
         except Exception:  # noqa: BLE001
             self.fields.set_choice(ConnectionChoice("sqlite", path=str(default_sqlite_path())))
-        self.result = QLabel()
-        self.result.setWordWrap(True)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
         buttons = QDialogButtonBox()
         self.test_button = buttons.addButton("Test connection", QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton("Save and connect", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -36,19 +38,26 @@ class ConnectionDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.fields)
-        layout.addWidget(self.result)
+        layout.addWidget(self.message)
         layout.addWidget(buttons)
 
     def test(self) -> None:
-        try:
-            self.result.setText(try_connection(self.fields.choice(), self.secrets))
-        except Exception as exc:  # noqa: BLE001
-            self.result.setText(str(exc))
+        """Connect on a worker (up to the connect timeout), so the dialog stays responsive."""
+        choice, secrets = self.fields.choice(), self.secrets
+        self.message.setText("Connecting…")
+        self.test_button.setEnabled(False)
+
+        def done(text: str) -> None:
+            self.test_button.setEnabled(True)
+            self.message.setText(text)
+
+        self.runner.submit(lambda: try_connection(choice, secrets), done, lambda exc: done(str(exc)),
+                           key="test-connection", owner=self)
 
     def save(self) -> None:
         try:
             save_connection(self.fields.choice(), self.secrets)
         except Exception as exc:  # noqa: BLE001
-            self.result.setText(str(exc))
+            self.message.setText(str(exc))
             return
         self.accept()

@@ -72,3 +72,22 @@ def test_saving_into_a_locked_database_says_so_and_keeps_the_form(qtbot, ctx) ->
         holder.close()
     assert "locked by another program" in form.form_error.text()
     assert form.isVisible() and form.name.text() == "Will Not Be Saved"
+
+
+def test_the_connection_dialog_tests_in_the_background_and_saves(qtbot, app, tmp_path) -> None:  # noqa: ANN001
+    from app.core.secrets import SecretStore
+    from app.core.settings import LocalSettings
+    from app.ui.startup import ConnectionDialog
+
+    dialog = ConnectionDialog(SecretStore())
+    qtbot.addWidget(dialog)
+    dialog.fields.local.setChecked(True)
+    dialog.fields.path.setText(str(tmp_path / "office.sqlite"))
+    dialog.test()
+    assert dialog.message.text() == "Connecting…"  # the answer comes from a worker
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("Connected"), timeout=5000)
+    assert dialog.test_button.isEnabled()
+    dialog.save()
+    assert dialog.result() == ConnectionDialog.DialogCode.Accepted
+    assert LocalSettings.load().database_url.endswith("office.sqlite")
+    LocalSettings().save()

@@ -176,6 +176,11 @@ class AccountsView(QWidget):
         self.stack.setCurrentWidget(self.empty)
 
     def _on_failed(self, exc: BaseException) -> None:
+        if self.model.rowCount():
+            # Some rows could not be fetched: keep the list; they are asked for again on the
+            # next paint, and F5 reloads.
+            self.count_label.setText(f"Some rows did not load: {exc}")
+            return
         self.count_label.setText("")
         self.empty.set_message("The accounts could not be loaded", str(exc))
         self.stack.setCurrentWidget(self.empty)
