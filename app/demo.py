@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select, text
 from app.accounts.models import Account, AccountStatus, AccountType, Contact
 from app.accounts.service import compose_search_text
 from app.addresses.models import ServiceableAddress
+from app.addresses.normalise import match_key
 from app.core import audit
 from app.core.errors import ValidationError
 from app.core.permissions import Actor, Permission
@@ -128,11 +129,16 @@ def generate(
         number = FIRST_ACCOUNT_NUMBER
         made_accounts = made_units = made_buildings = made_contacts = 0
         used_names: dict[tuple[str, str], int] = {}
+        used_places: set[tuple[str, str]] = set()
         while made_accounts < accounts:
             made_buildings += 1
             city, region, country, prefix, areas = CITIES[rng.randrange(len(CITIES))]
             street_no = rng.randint(10, 980)
             street = f"{street_no} {rng.choice(STREETS)}"
+            while (street, city) in used_places:  # one building per street address
+                street_no += 2
+                street = f"{street_no} {street.split(' ', 1)[1]}"
+            used_places.add((street, city))
             base_name = rng.choice(BUILDING_NAMES)
             key = (base_name, city)
             used_names[key] = used_names.get(key, 0) + 1
@@ -143,9 +149,15 @@ def generate(
             student = "Campus" in building or rng.random() < 0.15
             bundled = rng.random() < 0.2  # condo board pays: units are shell accounts under the owner
             units = [(f, f"{f}{u:02d}") for f in range(1, floors + 1) for u in range(1, per_floor + 1)]
+            place = dict(building=building, street=street, city=city, region=region, postal_code=postal,
+                         country=country)
+            anchor_id = s.scalars(insert(ServiceableAddress).returning(ServiceableAddress.id), [dict(
+                place, unit="", match_key=match_key(country, street, city, ""),
+                search_text=" ".join((building, street, city, postal)).lower())]).one()
             addr_rows = [
-                dict(building=building, street=street, unit=unit, floor=floor, city=city, region=region,
-                     postal_code=postal, country=country)
+                dict(place, unit=unit, floor=floor, parent_id=anchor_id,
+                     match_key=match_key(country, street, city, unit),
+                     search_text=" ".join((building, street, unit, city, postal)).lower())
                 for floor, unit in units
             ]
             ids = s.scalars(

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.addresses.models import ServiceableAddress
 from app.companies.models import Company
+from app.core.clock import utcnow
 from app.core.orm import Base, Versioned
 
 
@@ -29,6 +32,24 @@ class AccountType(Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class AccountGroup(Base):
+    """A tag (many-to-many) usable in filters: "Bulk contract 2025", "Building 7 board"…"""
+
+    __tablename__ = "account_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    colour: Mapped[str] = mapped_column(String(9), default="#607d8b")
+
+
+account_group_members = Table(
+    "account_group_members",
+    Base.metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("account_groups.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class Account(Versioned, Base):
     __tablename__ = "accounts"
     __table_args__ = (
@@ -50,6 +71,12 @@ class Account(Versioned, Base):
     address_id: Mapped[int | None] = mapped_column(
         ForeignKey("serviceable_addresses.id"), nullable=True
     )
+    # A shell account has no payment details: it is paid through its parent (rent, condo fees).
+    is_shell: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set when the account is disconnected: from then on it no longer occupies its unit, which
+    # keeps it in its history as a past tenant.
+    disconnected_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    disconnect_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Lower-cased name, number, contact e-mails and phones (as typed and digits only) and the
     # address, kept up to date by the service; search-as-you-type scans this one column.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -65,6 +92,13 @@ class Account(Versioned, Base):
         order_by="(Contact.is_primary.desc(), Contact.id)",
         lazy="selectin",
     )
+    groups: Mapped[list[AccountGroup]] = relationship(
+        secondary=account_group_members, order_by="AccountGroup.name", lazy="selectin"
+    )
+
+    @property
+    def occupies_unit(self) -> bool:
+        return self.address_id is not None and self.disconnected_on is None
 
 
 class Contact(Base):
@@ -80,6 +114,42 @@ class Contact(Base):
     mobile: Mapped[str] = mapped_column(String(40), default="")
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     is_financial: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which notices this contact receives.
+    notify_billing: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_outages: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_jobs: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_general: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     account: Mapped[Account] = relationship(back_populates="contacts")
+
+
+class AccountNote(Base):
+    """A note on an account; pinned notes show in the account header."""
+
+    __tablename__ = "account_notes"
+    __table_args__ = (Index("ix_account_notes_account_id", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+
+class CallLog(Base):
+    """A phone call with the customer: direction, who, how long, what was said."""
+
+    __tablename__ = "call_logs"
+    __table_args__ = (Index("ix_call_logs_account_id", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(8))  # inbound | outbound
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True)
+    contact_name: Mapped[str] = mapped_column(String(200), default="")  # as it was at the time
+    duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 

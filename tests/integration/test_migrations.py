@@ -103,3 +103,48 @@ def test_an_outdated_schema_is_upgraded_only_when_local(monkeypatch, shared: boo
     else:
         schema.prepare_for_use(db)
         assert calls == ["upgrade"]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def blank_url(request, tmp_path):  # noqa: ANN001
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.sqlite'}"
+    return request.getfixturevalue("empty_pg_url")
+
+
+def test_upgrading_from_0001_links_old_flat_addresses_under_buildings(blank_url: str) -> None:
+    """A database made by the first release (flat address rows) upgrades for real: each unit
+    hangs under a building row with a match key, and two spellings of one unit both survive."""
+    from alembic import command
+
+    db = open_database(blank_url)
+    command.upgrade(schema.alembic_config(db), "0001")
+    assert schema.inspect_schema(db).status is schema.SchemaStatus.OUTDATED
+    with db.engine.begin() as conn:
+        for unit in ("Apt 4B", "5", "#4b", ""):
+            conn.execute(text(
+                "INSERT INTO serviceable_addresses (building, street, unit, city, region, postal_code, country,"
+                " version, created_at, updated_at) VALUES ('The Alder', '12 Main Street', :u, 'Ottawa', 'ON',"
+                " 'K1P 1A1', 'CA', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"u": unit})
+        conn.execute(text(
+            "INSERT INTO serviceable_addresses (building, street, unit, city, region, postal_code, country,"
+            " version, created_at, updated_at) VALUES ('', '9 Elm Ave', '2', 'Boston', 'MA', '02110', 'US', 1,"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    schema.upgrade(db)
+    assert schema.inspect_schema(db).status is schema.SchemaStatus.CURRENT
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT id, street, unit, parent_id, match_key FROM serviceable_addresses ORDER BY id")).all()
+    by_street: dict[str, list] = {}
+    for r in rows:
+        by_street.setdefault(r.street, []).append(r)
+    alder = by_street["12 Main Street"]
+    building = [r for r in alder if r.unit == ""]
+    assert len(building) == 1 and building[0].parent_id is None
+    units = [r for r in alder if r.unit]
+    assert sorted(r.unit for r in units) == ["4B", "4B", "5"]
+    assert {r.parent_id for r in units} == {building[0].id}
+    assert len({r.match_key for r in rows}) == len(rows)  # the duplicate got a suffixed key
+    elm = by_street["9 Elm Ave"]
+    assert len(elm) == 2 and [r for r in elm if r.unit == "2"][0].parent_id is not None
+    db.dispose()
