@@ -9,9 +9,11 @@ from collections.abc import Callable
 from functools import cached_property
 
 from app.accounts.repository import AccountRepository
+from app.addresses.repository import AddressRepository
 from app.companies.repository import CompanyRepository
 from app.core.db import Database
 from app.core.uow import UnitOfWorkBase
+from app.scheduling.repository import ScheduledEventRepository
 from app.staff.repository import StaffRepository
 
 
@@ -28,9 +30,17 @@ class UnitOfWork(UnitOfWorkBase):
     def accounts(self) -> AccountRepository:
         return AccountRepository(self.session, self.db.capabilities)
 
+    @cached_property
+    def addresses(self) -> AddressRepository:
+        return AddressRepository(self.session)
+
+    @cached_property
+    def scheduling(self) -> ScheduledEventRepository:
+        return ScheduledEventRepository(self.session, self.db.capabilities)
+
     def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
         # Repositories hold the session: forget them with it.
-        for name in ("staff", "companies", "accounts"):
+        for name in ("staff", "companies", "accounts", "addresses", "scheduling"):
             self.__dict__.pop(name, None)
         return super().__exit__(exc_type, exc, tb)
 

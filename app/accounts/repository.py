@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, func, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.accounts.models import Account, AccountStatus, AccountType, Contact
+from app.accounts.models import Account, AccountStatus, AccountType, Contact, account_group_members
 from app.addresses.models import ServiceableAddress
 from app.companies.models import Company
 from app.core.db import Capabilities
@@ -38,6 +38,7 @@ class AccountQuery:
     status_id: int | None = None
     type_id: int | None = None
     company_id: int | None = None
+    group_id: int | None = None  # accounts in this group (a tag)
     sort: AccountSort = AccountSort.NAME
     descending: bool = False
 
@@ -72,6 +73,9 @@ class AccountRepository:
     def by_number(self, number: str) -> Account | None:
         return self.session.scalars(select(Account).where(Account.number == number)).one_or_none()
 
+    def count_children(self, account_id: int) -> int:
+        return self.session.scalar(select(func.count(Account.id)).where(Account.parent_id == account_id)) or 0
+
     def add(self, account: Account) -> None:
         self.session.add(account)
 
@@ -102,6 +106,9 @@ class AccountRepository:
             conditions.append(Account.account_type_id == query.type_id)
         if query.company_id is not None:
             conditions.append(Account.company_id == query.company_id)
+        if query.group_id is not None:
+            members = account_group_members.c
+            conditions.append(exists().where(members.account_id == Account.id, members.group_id == query.group_id))
         return stmt.where(and_(*conditions)) if conditions else stmt
 
     def count(self, query: AccountQuery, *, common: bool = False) -> int:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from app.accounts.models import Account, Contact
 from app.accounts.repository import AccountQuery, AccountRow
 from app.addresses.models import ServiceableAddress
+from app.scheduling.models import ScheduledEvent
 from app.core import audit
 from app.core.clock import utcnow
 from app.core.counters import take_next
@@ -47,6 +49,11 @@ class ContactInput:
     is_primary: bool = False
     is_financial: bool = False
     id: int | None = None  # None for a new contact
+    # Which notices the contact receives.
+    notify_billing: bool = True
+    notify_outages: bool = True
+    notify_jobs: bool = True
+    notify_general: bool = True
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,17 @@ class AccountDetail:
     contacts: list[ContactInput]
     updated_at: str
     updated_by: str | None
+    status_colour: str = ""
+    activates: bool = False
+    address_id: int | None = None
+    building_id: int | None = None
+    is_shell: bool = False
+    parent_id: int | None = None
+    parent: str = ""  # "100002 Cedar Court Condominium Corp."
+    children: int = 0
+    disconnected_on: date | None = None
+    disconnect_reason: str = ""
+    groups: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,17 @@ class NewAccount:
     address_id: int | None = None
     parent_id: int | None = None
     contacts: list[ContactInput] = field(default_factory=list)
+    is_shell: bool = False  # paid through its parent: no payment details of its own
+    # Moving in later: the account waits as a Lead and takes ``status_id`` on this date.
+    starts_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Occupant:
+    account_id: int
+    number: str
+    name: str
+    leaving_on: date | None  # the date of its pending disconnect, if one is scheduled
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -133,7 +162,10 @@ def get_account(uow: UnitOfWork, actor: Actor, account_id: int) -> AccountDetail
 
 # -- writing -----------------------------------------------------------------------------------
 
-def create_account(uow: UnitOfWork, actor: Actor, new: NewAccount) -> AccountDetail:
+def create_account(uow: UnitOfWork, actor: Actor, new: NewAccount, today: date | None = None) -> AccountDetail:
+    """Open an account, usually on a vacant unit. A future ``starts_on`` keeps it as a Lead and
+    schedules its status for that day; a unit still occupied is refused unless its occupant is
+    scheduled to leave by then."""
     actor.require(Permission.ACCOUNTS_EDIT)
     name = _clean_name(new.name)
     contacts = _clean_contacts(new.contacts)
@@ -146,24 +178,88 @@ def create_account(uow: UnitOfWork, actor: Actor, new: NewAccount) -> AccountDet
         company = uow.companies.get(new.company_id) if new.company_id else uow.companies.default()
         if company is None:
             raise ValidationError("Choose a company.", "company")
+        today = today or date.today()
+        starts_on = new.starts_on if new.starts_on and new.starts_on > today else None
         address = None
         if new.address_id is not None:
             address = uow.session.get(ServiceableAddress, new.address_id)
             if address is None:
                 raise ValidationError("That address no longer exists.", "address")
+            if address.serviceable_from and address.serviceable_from > (starts_on or today):
+                raise ValidationError(
+                    f"{address.one_line()} is serviceable from {address.serviceable_from.isoformat()}; "
+                    "start the account on or after that date.", "address")
+            if address.unit:
+                _check_vacant(uow, address, starts_on or today)
+        parent = None
+        if new.parent_id is not None:
+            parent = uow.accounts.get(new.parent_id)
+            if parent is None:
+                raise ValidationError("The parent account no longer exists.", "parent")
+            if parent.is_shell:
+                raise ValidationError(f"{parent.number} {parent.name} is itself a shell account; "
+                                      "choose the account that pays.", "parent")
+        if new.is_shell and parent is None:
+            raise ValidationError("A shell account is paid through its parent: choose the parent account.",
+                                  "parent")
         number = _account_number(uow, new.number)
+        if starts_on is not None:
+            lead = next((s for s in uow.accounts.statuses() if not s.activates and s.name.lower() == "lead"), None)
+            first_status = lead or next((s for s in uow.accounts.statuses() if not s.activates), status)
+        else:
+            first_status = status
         account = Account(
-            number=number, name=name, status=status, account_type_id=new.type_id,
-            company_id=company.id, address=address, parent_id=new.parent_id,
-            updated_by_id=actor.user_id,
+            number=number, name=name, status=first_status, account_type_id=new.type_id,
+            company_id=company.id, address=address, parent_id=parent.id if parent else None,
+            is_shell=new.is_shell, updated_by_id=actor.user_id,
         )
         account.contacts = [_contact(c) for c in contacts]
         account.search_text = build_search_text(account)
         uow.accounts.add(account)
         uow.flush()
         audit.record(uow.session, actor, "account", account.id, "create", None, _snapshot(account))
+        if starts_on is not None and first_status.id != status.id:
+            uow.session.add(ScheduledEvent(
+                account_id=account.id, kind="change_status", due_on=starts_on, payload={"status_id": status.id},
+                description=f"Move in — status → {status.name}", created_by_id=actor.user_id,
+                created_by_name=actor.username, updated_by_id=actor.user_id))
         uow.commit()
         return _detail(uow, account)
+
+
+def occupant(uow: UnitOfWork, actor: Actor, address_id: int) -> Occupant | None:
+    """Who occupies a unit now, and when they leave if a disconnect is scheduled."""
+    actor.require(Permission.ACCOUNTS_VIEW)
+    with uow:
+        current = uow.addresses.occupants(address_id)
+        if not current:
+            return None
+        a = current[0]
+        return Occupant(a.id, a.number, a.name, _leaving_on(uow, a.id))
+
+
+def _leaving_on(uow: UnitOfWork, account_id: int) -> date | None:
+    from sqlalchemy import select
+
+    return uow.session.scalar(
+        select(ScheduledEvent.due_on).where(ScheduledEvent.account_id == account_id,
+                                            ScheduledEvent.kind == "disconnect", ScheduledEvent.state == "pending")
+        .order_by(ScheduledEvent.due_on).limit(1))
+
+
+def _check_vacant(uow: UnitOfWork, address: ServiceableAddress, on: date) -> None:
+    """A unit has one occupant. The next tenant may be set up before the move-out only when the
+    current one is scheduled to be disconnected on or before the move-in date."""
+    for other in uow.addresses.occupants(address.id):
+        leaving = _leaving_on(uow, other.id)
+        if leaving is None:
+            raise ValidationError(
+                f"Unit {address.unit} is occupied by {other.number} {other.name}. "
+                "Move them out first (Move out…), or pick a vacant unit.", "address")
+        if leaving > on:
+            raise ValidationError(
+                f"Unit {address.unit} is occupied by {other.number} {other.name} until {leaving.isoformat()}; "
+                f"move in on or after that date.", "starts_on")
 
 
 def update_account(
@@ -242,7 +338,8 @@ def _clean_contacts(contacts: list[ContactInput]) -> list[ContactInput]:
         for label, value, key in (("phone", phone, "phone"), ("mobile", mobile, "mobile")):
             if value and not PHONE_RE.match(value):
                 raise ValidationError(f"'{value}' is not a {label} number.", f"contacts[{i}].{key}")
-        cleaned.append(ContactInput(name, email, phone, mobile, c.is_primary, c.is_financial, c.id))
+        cleaned.append(ContactInput(name, email, phone, mobile, c.is_primary, c.is_financial, c.id,
+                                    c.notify_billing, c.notify_outages, c.notify_jobs, c.notify_general))
     primaries = [c for c in cleaned if c.is_primary]
     if cleaned and len(primaries) != 1:
         raise ValidationError(
@@ -254,7 +351,9 @@ def _clean_contacts(contacts: list[ContactInput]) -> list[ContactInput]:
 
 def _contact(c: ContactInput) -> Contact:
     return Contact(name=c.name, email=c.email, phone=c.phone, mobile=c.mobile,
-                   is_primary=c.is_primary, is_financial=c.is_financial)
+                   is_primary=c.is_primary, is_financial=c.is_financial,
+                   notify_billing=c.notify_billing, notify_outages=c.notify_outages,
+                   notify_jobs=c.notify_jobs, notify_general=c.notify_general)
 
 
 def _apply_contacts(account: Account, contacts: list[ContactInput]) -> None:
@@ -269,6 +368,8 @@ def _apply_contacts(account: Account, contacts: list[ContactInput]) -> None:
         else:
             row.name, row.email, row.phone, row.mobile = c.name, c.email, c.phone, c.mobile
             row.is_primary, row.is_financial = c.is_primary, c.is_financial
+            row.notify_billing, row.notify_outages = c.notify_billing, c.notify_outages
+            row.notify_jobs, row.notify_general = c.notify_jobs, c.notify_general
         keep.append(row)
     account.contacts = keep
 
@@ -298,9 +399,11 @@ def _snapshot(account: Account) -> dict:
         "status": account.status.name if account.status else account.status_id,
         "contacts": [
             {"name": c.name, "email": c.email, "phone": c.phone, "mobile": c.mobile,
-             "primary": c.is_primary, "financial": c.is_financial}
+             "primary": c.is_primary, "financial": c.is_financial,
+             "notices": [k for k in ("billing", "outages", "jobs", "general") if getattr(c, f"notify_{k}")]}
             for c in account.contacts
         ],
+        "shell": account.is_shell,
     }
 
 
@@ -311,8 +414,17 @@ def _detail(uow: UnitOfWork, account: Account) -> AccountDetail:
         type_id=account.account_type_id, account_type=account.account_type.name,
         company_id=account.company_id, company=account.company.name,
         address=account.address.one_line() if account.address else "",
-        contacts=[ContactInput(c.name, c.email, c.phone, c.mobile, c.is_primary, c.is_financial, c.id)
+        contacts=[ContactInput(c.name, c.email, c.phone, c.mobile, c.is_primary, c.is_financial, c.id,
+                               c.notify_billing, c.notify_outages, c.notify_jobs, c.notify_general)
                   for c in account.contacts],
         updated_at=account.updated_at.isoformat(),
         updated_by=uow.staff.display_name(account.updated_by_id),
+        status_colour=account.status.colour, activates=account.status.activates,
+        address_id=account.address_id,
+        building_id=(account.address.parent_id or account.address.id) if account.address else None,
+        is_shell=account.is_shell, parent_id=account.parent_id,
+        parent=f"{account.parent.number} {account.parent.name}" if account.parent else "",
+        children=uow.accounts.count_children(account.id),
+        disconnected_on=account.disconnected_on, disconnect_reason=account.disconnect_reason,
+        groups=[g.name for g in account.groups],
     )

@@ -37,11 +37,10 @@ def _type(lookups, name: str) -> int:  # noqa: ANN001
 def _new(uow, actor, lookups, name, *, status="Active", kind="Residential", number=None, contacts=(), address=None):  # noqa: ANN001
     address_id = None
     if address:
-        with uow() as u:
-            row = ServiceableAddress(street=address[0], unit=address[1], city=address[2], postal_code="M5V 1A1")
-            u.session.add(row)
-            u.commit()
-            address_id = row.id
+        from app.addresses import service as addresses
+
+        address_id = addresses.create_address(uow(), actor, addresses.AddressInput(
+            street=address[0], unit=address[1], city=address[2], postal_code="M5V 1A1", country="CA")).id
     return service.create_account(uow(), actor, service.NewAccount(
         name=name, type_id=_type(lookups, kind), status_id=_status(lookups, status), number=number,
         address_id=address_id, contacts=list(contacts)))

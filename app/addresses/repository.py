@@ -1,0 +1,168 @@
+"""Queries over serviceable addresses: buildings with their counts, a building's units with the
+account that occupies each, search for the unit picker and global search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from app.accounts.models import Account, AccountStatus
+from app.addresses.models import ServiceableAddress
+
+A = ServiceableAddress
+
+
+@dataclass(frozen=True)
+class BuildingRow:
+    id: int
+    building: str
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    units: int
+    occupied: int
+    vacant: int
+    not_yet: int  # units not serviceable yet
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    unit: str
+    floor: int | None
+    serviceable_from: date | None
+    account_id: int | None
+    account_number: str
+    account_name: str
+    status: str
+    status_colour: str
+    activates: bool
+
+
+@dataclass(frozen=True)
+class AddressHit:
+    id: int
+    label: str  # "12 Main St #4B, Ottawa"
+    building: str
+    building_id: int | None
+    is_building: bool
+    occupied_by: str  # "100234 Ada Li", or ''
+
+
+def _contains(column, term: str):  # noqa: ANN001, ANN202 - a plain scan: addresses are tens of thousands
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")
+
+
+def _occupant_join():  # noqa: ANN202 - the occupying account of a unit (not disconnected)
+    return and_(Account.address_id == A.id, Account.disconnected_on.is_(None))
+
+
+class AddressRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, address_id: int) -> ServiceableAddress | None:
+        return self.session.get(A, address_id)
+
+    def by_match_key(self, key: str) -> ServiceableAddress | None:
+        return self.session.scalars(select(A).where(A.match_key == key)).first()
+
+    def existing_keys(self) -> dict[str, int]:
+        return dict(self.session.execute(select(A.match_key, A.id)).all())
+
+    def units_of(self, building_id: int) -> list[ServiceableAddress]:
+        return list(self.session.scalars(select(A).where(A.parent_id == building_id)))
+
+    def occupants(self, address_id: int) -> list[Account]:
+        """Accounts occupying the unit now (normally one; two during a same-day turnover)."""
+        return list(self.session.scalars(
+            select(Account).where(Account.address_id == address_id, Account.disconnected_on.is_(None))
+            .order_by(Account.id)))
+
+    def accounts_at(self, address_ids: list[int]) -> list[Account]:
+        return list(self.session.scalars(select(Account).where(Account.address_id.in_(address_ids))))
+
+    def buildings(self, text: str = "", today: date | None = None) -> list[BuildingRow]:
+        today = today or date.today()
+        unit = aliased(A)
+        occupied_units = (
+            select(Account.address_id).where(Account.disconnected_on.is_(None), Account.address_id.is_not(None))
+            .distinct().subquery()
+        )
+        counts = (
+            select(
+                unit.parent_id.label("building_id"),
+                func.count(unit.id).label("units"),
+                func.count(occupied_units.c.address_id).label("occupied"),
+                func.sum(case((unit.serviceable_from > today, 1), else_=0)).label("not_yet"),
+            )
+            .select_from(unit)
+            .outerjoin(occupied_units, occupied_units.c.address_id == unit.id)
+            .where(unit.parent_id.is_not(None))
+            .group_by(unit.parent_id)
+            .subquery()
+        )
+        stmt = (
+            select(A, counts.c.units, counts.c.occupied, counts.c.not_yet)
+            .outerjoin(counts, counts.c.building_id == A.id)
+            .where(A.parent_id.is_(None), A.unit == "")
+            .order_by(func.lower(A.building), A.street, A.id)
+        )
+        if text.strip():
+            stmt = stmt.where(_contains(A.search_text, text.strip().lower()))
+        rows = []
+        for a, units, occupied, not_yet in self.session.execute(stmt):
+            units, occupied, not_yet = units or 0, occupied or 0, int(not_yet or 0)
+            rows.append(BuildingRow(a.id, a.building, a.street, a.city, a.region, a.postal_code, a.country,
+                                    units, occupied, units - occupied - not_yet, not_yet))
+        return rows
+
+    def units(self, building_id: int) -> list[UnitRow]:
+        stmt = (
+            select(A.id, A.unit, A.floor, A.serviceable_from, Account.id, Account.number, Account.name,
+                   AccountStatus.name, AccountStatus.colour, AccountStatus.activates)
+            .select_from(A)
+            .outerjoin(Account, _occupant_join())
+            .outerjoin(AccountStatus, AccountStatus.id == Account.status_id)
+            .where(A.parent_id == building_id)
+            .order_by(A.floor, A.unit, A.id, Account.id)
+        )
+        seen: set[int] = set()
+        rows = []
+        for r in self.session.execute(stmt):
+            if r[0] in seen:  # two occupants during a turnover: the older one shows
+                continue
+            seen.add(r[0])
+            rows.append(UnitRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7] or "", r[8] or "",
+                                bool(r[9])))
+        return rows
+
+    def search(self, text: str, limit: int = 20, vacant_only: bool = False, units_only: bool = False,
+               today: date | None = None) -> list[AddressHit]:
+        text = " ".join(text.split()).lower()
+        parent = aliased(A)
+        stmt = (
+            select(A, parent.building, Account.number, Account.name)
+            .outerjoin(parent, parent.id == A.parent_id)
+            .outerjoin(Account, _occupant_join())
+        )
+        for word in text.split():
+            stmt = stmt.where(_contains(A.search_text, word))
+        if units_only:
+            stmt = stmt.where(A.unit != "")
+        if vacant_only:
+            stmt = stmt.where(Account.id.is_(None), or_(A.serviceable_from.is_(None),
+                                                      A.serviceable_from <= (today or date.today())))
+        stmt = stmt.order_by(A.street, A.city, A.floor, A.unit).limit(limit)
+        hits = []
+        for a, parent_building, number, name in self.session.execute(stmt):
+            hits.append(AddressHit(
+                a.id, a.one_line(), parent_building or a.building, a.parent_id or (a.id if a.is_building else None),
+                a.is_building, f"{number} {name}" if number else ""))
+        return hits
