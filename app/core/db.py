@@ -41,6 +41,10 @@ class Capabilities:
     # Trigram full-text tables beside their source table (SQLite FTS5, tokenize='trigram'),
     # which serve LIKE '%term%' for terms of three characters or more.
     fts_trigram_tables: frozenset[str] = frozenset()
+    # Row locks that other transactions can step over (Postgres ``FOR UPDATE SKIP LOCKED``), so
+    # several desktops can claim work from one queue at once. Without it (SQLite) the single
+    # writer serialises the claims.
+    skip_locked: bool = False
 
 
 class Database:
@@ -200,7 +204,7 @@ def open_database(raw_url: str, secrets: SecretStore | None = None, *, check: bo
         raise DatabaseError(f"The database driver is missing: {exc}") from None
     sqlite = url.get_backend_name() == "sqlite"
     db = Database(url, engine, Capabilities(single_writer=sqlite, shared=not sqlite,
-                                            plans_searches=not sqlite))
+                                            plans_searches=not sqlite, skip_locked=not sqlite))
     if check:
         try:
             db.refresh_capabilities()
