@@ -12,6 +12,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 from app import __version__
 from app.core import logs, schema
@@ -60,6 +61,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="fill an empty database with realistic demo data")
     demo.add_argument("--accounts", type=int, default=2000, help="about how many accounts (default 2000)")
     demo.add_argument("--seed", type=int, default=1, help="same seed, same data (default 1)")
+
+    events = sub.add_parser("events", help="scheduled account events (status changes, disconnections…)")
+    events_sub = events.add_subparsers(dest="events_command", metavar="ACTION", required=True, parser_class=_Parser)
+    events_run = events_sub.add_parser("run", help="run the events due by a date, each exactly once")
+    events_run.add_argument("--date", type=_date_arg, metavar="YYYY-MM-DD", help="run what is due by this day (default today)")
+    events_list = events_sub.add_parser("list", help="list an account's events")
+    events_list.add_argument("account_number")
+
+    imp = sub.add_parser("import-addresses", help="import serviceable addresses from a CSV or XLSX file")
+    imp.add_argument("file", help="a .csv (any common encoding and separator) or .xlsx file; the first row names the columns")
+    imp.add_argument("--dry-run", action="store_true", help="check every row and report, write nothing")
+    imp.add_argument("--all-or-nothing", action="store_true", help="write nothing if any row is bad")
+    imp.add_argument("--column", action="append", default=[], metavar="FIELD=HEADER",
+                     help="say which column holds a field when the header does not (e.g. unit='Door no'); "
+                          "FIELD=none leaves it out; repeatable")
+
+    export = sub.add_parser("export", help="export addresses or accounts to CSV or XLSX")
+    export.add_argument("what", choices=["addresses", "accounts"])
+    export.add_argument("--format", choices=["csv", "xlsx"], help="default: from -o's extension, else csv")
+    export.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: CSV on standard output)")
+    export.add_argument("--search", default="", help="accounts: only those matching these words, as in the list")
     return p
 
 
@@ -173,6 +195,114 @@ def _run(args: argparse.Namespace) -> int:
             if summary.admin_created:
                 print(f"sign in as '{demo.DEMO_ADMIN}' with password '{demo.DEMO_PASSWORD}'")
             return 0
+        if args.command == "events":
+            return _events(args, uow, actor)
+        if args.command == "import-addresses":
+            return _import_addresses(args, uow, actor)
+        if args.command == "export":
+            return _export(args, uow, actor)
     finally:
         db.dispose()
     raise AssertionError(args.command)
+
+
+def _date_arg(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date: use YYYY-MM-DD") from None
+
+
+def _events(args: argparse.Namespace, uow, actor: Actor) -> int:  # noqa: ANN001
+    from app.scheduling import service as scheduling
+
+    if args.events_command == "run":
+        summary = scheduling.run_due_events(uow, actor, args.date or date.today(), scheduling.worker_name())
+        print(f"ran {summary.ran}, failed {summary.failed}")
+        for error in summary.errors:
+            print(f"  {error}")
+        return 1 if summary.failed else 0
+    account = scheduling.account_by_number(uow(), actor, args.account_number)
+    rows = scheduling.list_events(uow(), actor, account.id)
+    print(f"{account.number} {account.name}: {len(rows)} event{'s' if len(rows) != 1 else ''}")
+    for r in rows:
+        line = f"{r.due_on.isoformat()}  {r.state:<9}  {r.description}  (by {r.created_by_name})"
+        if r.ran_at is not None:
+            line += f"  ran {r.ran_at.astimezone():%Y-%m-%d %H:%M} by {r.ran_by}"
+        outcome = r.error or r.result or (f"cancelled by {r.cancelled_by}" if r.cancelled_by else "")
+        if outcome:
+            line += f": {outcome}"
+        print(line)
+    return 0
+
+
+def _progress(what: str):  # noqa: ANN202 - a progress line on a terminal, nothing when piped
+    def show(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{what} {100 * done // max(total, 1)}%", end="", file=sys.stderr, flush=True)
+    return show
+
+
+def _import_addresses(args: argparse.Namespace, uow, actor: Actor) -> int:  # noqa: ANN001
+    from app.addresses import importing
+
+    try:
+        sheet = importing.read_sheet(args.file)
+        mapping = importing.guess_mapping(sheet.headers)
+        for item in args.column:
+            field, _, header = item.partition("=")
+            field = field.strip().lower().replace("-", "_")
+            if field not in importing.FIELDS:
+                raise CliError(f"--column {item}: the fields are {', '.join(importing.FIELDS)}")
+            wanted = header.strip().lower()
+            found = [i for i, h in enumerate(sheet.headers) if h.strip().lower() == wanted]
+            if wanted != "none" and not found:
+                raise CliError(f"--column {item}: {sheet.name} has no column '{header.strip()}'")
+            index = found[0] if found else None
+            if index is not None:  # a column holds one field
+                mapping = {k: (None if v == index else v) for k, v in mapping.items()}
+            mapping[field] = index
+        policy = importing.ImportPolicy.ALL_OR_NOTHING if args.all_or_nothing else importing.ImportPolicy.VALID_ROWS
+        result = importing.import_addresses(uow(), actor, sheet, mapping, policy=policy, dry_run=args.dry_run,
+                                            progress=_progress("importing"))
+    except (importing.ImportFileError, CliError) as exc:
+        print(f"riser: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+    for row, reason in result.rejected:
+        print(f"row {row}: {reason}")
+    if result.dry_run:
+        print("dry run: nothing was written")
+    elif not result.written:
+        print(f"nothing was written: {len(result.rejected):,} bad row{'s' if len(result.rejected) != 1 else ''} "
+              "and --all-or-nothing")
+    print(result.summary())
+    return 1 if result.rejected else 0
+
+
+def _export(args: argparse.Namespace, uow, actor: Actor) -> int:  # noqa: ANN001
+    from app.core.export import ExportFormat
+
+    fmt = ExportFormat(args.format) if args.format else (
+        ExportFormat.for_path(args.output) if args.output else None) or ExportFormat.CSV
+    if fmt is ExportFormat.XLSX and not args.output:
+        print("riser: an Excel workbook cannot go to standard output: add -o FILE.xlsx", file=sys.stderr)
+        return 2
+    target = args.output or sys.stdout
+    progress = _progress("exporting") if args.output else None
+    if args.what == "addresses":
+        from app.addresses.exporting import export_addresses
+
+        count = export_addresses(uow(), actor, target, fmt, progress)
+    else:
+        from app.accounts.exporting import export_accounts
+        from app.accounts.repository import AccountQuery
+
+        count = export_accounts(uow(), actor, target, fmt, AccountQuery(text=args.search), progress)
+    if args.output:
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        print(f"exported {count:,} {args.what if count != 1 else args.what[:-1]} to {args.output}")
+    return 0

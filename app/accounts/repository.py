@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, Integer, Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.accounts.models import Account, AccountStatus, AccountType, Contact, account_group_members
+from app.accounts.models import Account, AccountGroup, AccountStatus, AccountType, Contact, account_group_members
 from app.addresses.models import ServiceableAddress
 from app.companies.models import Company
 from app.core.db import Capabilities
@@ -72,6 +72,9 @@ class AccountRepository:
 
     def by_number(self, number: str) -> Account | None:
         return self.session.scalars(select(Account).where(Account.number == number)).one_or_none()
+
+    def groups(self) -> list[AccountGroup]:
+        return list(self.session.scalars(select(AccountGroup).order_by(AccountGroup.name)))
 
     def count_children(self, account_id: int) -> int:
         return self.session.scalar(select(func.count(Account.id)).where(Account.parent_id == account_id)) or 0
@@ -142,6 +145,15 @@ class AccountRepository:
         common = bool(query.terms()) and not self.capabilities.plans_searches and (
             total is None or total > SELECTIVE_SEARCH_ROWS)
         return self._rows(self._page_ids(query, offset, limit, common=common))
+
+    def ordered_ids(self, query: AccountQuery) -> list[int]:
+        """Every account id the query selects, in the list's order (the export reads their rows
+        a chunk at a time with ``rows_for``)."""
+        return list(self.session.scalars(self._sorted(self._filtered(select(Account.id), query), query)))
+
+    def rows_for(self, ids: list[int]) -> list[AccountRow]:
+        """The list's rows for these accounts, in the order given."""
+        return self._rows(ids)
 
     def _rows(self, ids: list[int]) -> list[AccountRow]:
         """Everything the list shows for these accounts, in the order given."""

@@ -3,10 +3,12 @@ account that occupies each, search for the unit picker and global search."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.accounts.models import Account, AccountStatus
@@ -75,6 +77,37 @@ class AddressRepository:
 
     def existing_keys(self) -> dict[str, int]:
         return dict(self.session.execute(select(A.match_key, A.id)).all())
+
+    # -- bulk: the spreadsheet import and export ------------------------------------------------
+    def anchors(self) -> dict[str, tuple[int, str]]:
+        """Every building (unit ''): its match key → (id, building name)."""
+        stmt = select(A.match_key, A.id, A.building).where(A.unit == "")
+        return {key: (address_id, name) for key, address_id, name in self.session.execute(stmt)}
+
+    def insert_many(self, rows: list[dict], *, returning: bool = False) -> list[int]:
+        """Bulk INSERT of ready column values, no ORM objects (batched by the driver). With
+        ``returning`` the new ids come back in the order of ``rows``."""
+        if not rows:
+            return []
+        if returning:
+            return list(self.session.scalars(insert(A).returning(A.id, sort_by_parameter_order=True), rows))
+        self.session.execute(insert(A), rows)
+        return []
+
+    def count_all(self) -> int:
+        return self.session.scalar(select(func.count(A.id))) or 0
+
+    def export_rows(self, chunk: int = 2000) -> Iterator[tuple]:
+        """Every address as (building, street, unit, floor, city, region, postal_code, country,
+        serviceable_from): each building followed by its units, streamed ``chunk`` rows at a time."""
+        stmt = (
+            select(A.building, A.street, A.unit, A.floor, A.city, A.region, A.postal_code, A.country,
+                   A.serviceable_from)
+            .order_by(func.coalesce(A.parent_id, A.id), func.length(A.unit), A.unit, A.id)
+            .execution_options(yield_per=chunk)
+        )
+        for row in self.session.execute(stmt):
+            yield tuple(row)
 
     def units_of(self, building_id: int) -> list[ServiceableAddress]:
         return list(self.session.scalars(select(A).where(A.parent_id == building_id)))
@@ -145,7 +178,7 @@ class AddressRepository:
 
     def search(self, text: str, limit: int = 20, vacant_only: bool = False, units_only: bool = False,
                today: date | None = None) -> list[AddressHit]:
-        text = " ".join(text.split()).lower()
+        text = " ".join(re.sub(r"[#,]", " ", text).split()).lower()  # "12 Main St #4B, Ottawa" works too
         parent = aliased(A)
         stmt = (
             select(A, parent.building, Account.number, Account.name)
