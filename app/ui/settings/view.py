@@ -1,4 +1,5 @@
-"""Settings: the database connection (local file or shared Postgres) and the company details."""
+"""Settings: the database connection (local file or shared Postgres), the company details, and
+the lists accounts choose from (statuses, types, groups)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.core.errors import ValidationError
 from app.core.permissions import Permission
 from app.core.settings import default_sqlite_path
 from app.ui.context import AppContext
+from app.ui.settings.lookups_panel import LookupsPanel
 from app.ui.widgets.common import FieldError
 
 
@@ -227,8 +229,10 @@ class SettingsView(QScrollArea):
         layout.setContentsMargins(16, 16, 16, 16)
         self.database = DatabasePanel(ctx)
         self.company = CompanyPanel(ctx)
+        self.lookups = LookupsPanel(ctx)
         layout.addWidget(self.database)
         layout.addWidget(self.company)
+        layout.addWidget(self.lookups)
         layout.addStretch(1)
         inner.setMaximumWidth(820)
         self.setWidget(inner)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 
 class EmptyState(QWidget):
@@ -23,8 +23,15 @@ class EmptyState(QWidget):
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.text.setMaximumWidth(560)
+        # Centred by stretches rather than by an alignment flag: a word-wrapped label placed with
+        # an alignment gets its one-line width and is cut off; in a row it gets the height its
+        # wrapped lines need.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.text, 100)
+        row.addStretch(1)
         layout.addWidget(self.title)
-        layout.addWidget(self.text, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(row)
         layout.addStretch(3)
 
     def set_message(self, title: str, text: str) -> None:
