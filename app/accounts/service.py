@@ -38,6 +38,7 @@ class Lookups:
     statuses: list[Choice]
     types: list[Choice]
     companies: list[Choice]
+    groups: list[Choice] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def lookups(uow: UnitOfWork, actor: Actor) -> Lookups:
             statuses=[Choice(s.id, s.name, s.colour, s.activates) for s in uow.accounts.statuses()],
             types=[Choice(t.id, t.name, t.colour) for t in uow.accounts.types()],
             companies=[Choice(c.id, c.name) for c in uow.companies.all()],
+            groups=[Choice(g.id, g.name, g.colour) for g in uow.accounts.groups()],
         )
 
 
@@ -236,6 +238,25 @@ def occupant(uow: UnitOfWork, actor: Actor, address_id: int) -> Occupant | None:
             return None
         a = current[0]
         return Occupant(a.id, a.number, a.name, _leaving_on(uow, a.id))
+
+
+def find_by_number(uow: UnitOfWork, actor: Actor, number: str) -> Occupant | None:
+    actor.require(Permission.ACCOUNTS_VIEW)
+    with uow:
+        a = uow.accounts.by_number(number.strip())
+        return Occupant(a.id, a.number, a.name, None) if a else None
+
+
+def parent_suggestion(uow: UnitOfWork, actor: Actor, address_id: int) -> Occupant | None:
+    """The account at a unit's building (the owner or condo board), the usual parent for a shell
+    account there."""
+    actor.require(Permission.ACCOUNTS_VIEW)
+    with uow:
+        unit = uow.addresses.get(address_id)
+        if unit is None or unit.parent_id is None:
+            return None
+        owners = [a for a in uow.addresses.occupants(unit.parent_id) if not a.is_shell]
+        return Occupant(owners[0].id, owners[0].number, owners[0].name, None) if owners else None
 
 
 def _leaving_on(uow: UnitOfWork, account_id: int) -> date | None:

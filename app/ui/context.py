@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.core.db import Database
 from app.core.permissions import Actor
 from app.core.secrets import SecretStore
+from app.ui.navigation import Navigator
 from app.ui.tasks import TaskRunner
 from app.uow import UnitOfWork
 
@@ -17,6 +18,7 @@ class AppContext:
     actor: Actor
     runner: TaskRunner
     secrets: SecretStore
+    nav: Navigator = field(default_factory=Navigator)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db)

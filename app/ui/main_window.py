@@ -10,12 +10,14 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QProgressBar,
-    QStackedWidget, QWidget,
+    QSizePolicy, QStackedWidget, QWidget,
 )
 
 from app import __version__
 from app.ui.accounts.view import AccountsView
+from app.ui.addresses.view import AddressesView
 from app.ui.context import AppContext
+from app.ui.scheduler import EventScheduler
 from app.ui.settings.view import SettingsView
 from app.ui.tasks import Task
 from app.ui.widgets.common import EmptyState
@@ -33,9 +35,7 @@ def _planned(title: str, text: str) -> Callable[[AppContext], QWidget]:
 
 SECTIONS = [
     Section("Accounts", lambda ctx: AccountsView(ctx)),
-    Section("Addresses", _planned("Addresses",
-            "Buildings and their units, imported from a spreadsheet, with a floor-by-floor view of which "
-            "units are vacant, active or delinquent. For now each account carries its own address.")),
+    Section("Addresses", lambda ctx: AddressesView(ctx)),
     Section("Billing", _planned("Billing",
             "Services, packages, taxes, automated bill runs, PDF invoices, payments, late fees and "
             "delinquency. Nothing is billed by this version of Riser.")),
@@ -117,6 +117,10 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         self.db_label = QLabel(ctx.db.describe())
         self.db_label.setObjectName("DatabaseLabel")
+        self.db_label.setToolTip(ctx.db.describe())
+        # A long file path may be cut short rather than widen the window.
+        self.db_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.db_label.setMinimumWidth(340)
         if ctx.read_only:
             self.db_label.setText(f"{ctx.db.describe()} — READ-ONLY")
             self.db_label.setToolTip(ctx.db.read_only_reason or "")
@@ -131,7 +135,12 @@ class MainWindow(QMainWindow):
         ctx.runner.error.connect(self._on_unhandled)
 
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
+        QShortcut(QKeySequence("Ctrl+K"), self, self.search_everything)
+        ctx.nav.account_requested.connect(self.open_account)
+        ctx.nav.building_requested.connect(self.open_building)
         self._restore()
+        self.scheduler = EventScheduler(ctx, ctx.runner, self)  # due events, now and every minute
+        self.scheduler.start()
 
     def show_section(self, row: int) -> None:
         if row < 0:
@@ -149,6 +158,20 @@ class MainWindow(QMainWindow):
         row = [s.name for s in SECTIONS].index(name)
         self.sidebar.setCurrentRow(row)
         return self._built[row]
+
+    def open_account(self, account_id: int) -> None:
+        self.section("Accounts").open_account(account_id)
+
+    def open_building(self, building_id: int, unit_id: int = 0) -> None:
+        self.section("Addresses").show_building(building_id, unit_id)
+
+    def search_everything(self) -> None:
+        """Ctrl+K: one search box over accounts, contacts and addresses."""
+        from app.ui.search_palette import SearchPalette
+
+        palette = SearchPalette(self.ctx, self)
+        palette.open()
+        self.search_palette = palette
 
     def _on_unhandled(self, exc: BaseException) -> None:
         QMessageBox.warning(self, "Riser", str(exc))

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from app.accounts import service
 from app.accounts.models import Account, Contact
 from app.accounts.repository import AccountQuery, AccountSort
-from app.addresses.models import ServiceableAddress
 from app.core.audit import AuditEntry, history
 from app.core.db import open_database
 from app.core.errors import ConflictError, PermissionDenied, ValidationError

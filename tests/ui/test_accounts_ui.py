@@ -128,8 +128,14 @@ def test_the_status_filter_runs_in_the_database(qtbot, ctx) -> None:  # noqa: AN
 
 
 def _wait_for_form(qtbot, view) -> AccountForm:  # noqa: ANN001
-    qtbot.waitUntil(lambda: getattr(view, "form", None) is not None and view.form.isVisible(), timeout=5000)
-    return view.form
+    """Double-click opened the account's page; Edit… (Ctrl+E) opens the form on it."""
+    page = view.page
+    qtbot.waitUntil(lambda: view.pages.currentWidget() is page and page.data is not None, timeout=5000)
+    assert page.edit_button.isEnabled()
+    page.edit()
+    qtbot.waitUntil(lambda: isinstance(getattr(page, "dialog", None), AccountForm) and page.dialog.isVisible(),
+                    timeout=5000)
+    return page.dialog
 
 
 def _open_first(qtbot, view) -> AccountForm:  # noqa: ANN001
@@ -142,7 +148,7 @@ def _open_first(qtbot, view) -> AccountForm:  # noqa: ANN001
     return _wait_for_form(qtbot, view)
 
 
-def test_double_click_opens_the_form_and_saving_goes_through_the_service(qtbot, ctx) -> None:  # noqa: ANN001
+def test_double_click_opens_the_account_page_and_saving_goes_through_the_service(qtbot, ctx) -> None:  # noqa: ANN001
     window = _window(qtbot, ctx)
     view: AccountsView = window.section("Accounts")
     form = _open_first(qtbot, view)
@@ -211,10 +217,15 @@ def test_the_status_bar_shows_the_database_and_the_user(qtbot, ctx) -> None:  # 
 
 def test_the_window_remembers_its_section_and_size(qtbot, ctx) -> None:  # noqa: ANN001
     window = _window(qtbot, ctx)
-    window.resize(760, 520)  # within the offscreen screen, which restoreGeometry clamps to
+    view = window.section("Accounts")
+    qtbot.waitUntil(lambda: view.status_filter.count() > 1, timeout=5000)  # filters settled
+    # Within the offscreen screen (800 × 600), which restoreGeometry clamps to.
+    width = max(760, window.minimumSizeHint().width())
+    assert width < 800, f"the window cannot shrink below {width} px"
+    window.resize(width, 520)
     window.sidebar.setCurrentRow(len(SECTIONS) - 1)
     window.close()
     again = MainWindow(ctx)
     qtbot.addWidget(again)
     assert again.sidebar.currentRow() == len(SECTIONS) - 1
-    assert (again.width(), again.height()) == (760, 520)
+    assert (again.width(), again.height()) == (width, 520)

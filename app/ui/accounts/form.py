@@ -19,7 +19,12 @@ from app.core.errors import ConflictError, ValidationError
 from app.ui.context import AppContext
 from app.ui.widgets.common import FieldError
 
-CONTACT_COLUMNS = ["Name", "E-mail", "Phone", "Mobile", "Primary", "Financial"]
+CONTACT_COLUMNS = ["Name", "E-mail", "Phone", "Mobile", "Primary", "Financial",
+                   "Billing", "Outages", "Jobs", "General"]
+# The check-box columns after the four text ones, as ContactInput field names.
+_FLAGS = ["is_primary", "is_financial", "notify_billing", "notify_outages", "notify_jobs", "notify_general"]
+_NOTICE_TIPS = {6: "Receives invoices and billing notices", 7: "Receives outage and maintenance notices",
+                8: "Receives job and appointment notices", 9: "Receives general announcements"}
 _TEXT_FIELDS = ["name", "email", "phone", "mobile"]
 
 
@@ -31,7 +36,7 @@ class AccountForm(QDialog):
         super().__init__(parent)
         self.ctx, self.lookups, self.editable = ctx, lookups, editable
         self.setObjectName("AccountForm")
-        self.setMinimumSize(760, 480)
+        self.setMinimumSize(980, 480)
 
         self.header = QLabel()
         self.header.setObjectName("FormHeader")
@@ -62,7 +67,7 @@ class AccountForm(QDialog):
         self.contacts.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.contacts.horizontalHeader()
         for i, mode in enumerate([QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Stretch] +
-                                 [QHeaderView.ResizeMode.ResizeToContents] * 4):
+                                 [QHeaderView.ResizeMode.ResizeToContents] * (len(CONTACT_COLUMNS) - 2)):
             header.setSectionResizeMode(i, mode)
         self.contacts.itemChanged.connect(self._on_contact_changed)
         self.contacts_error = FieldError()
@@ -71,7 +76,8 @@ class AccountForm(QDialog):
         self.remove_contact = QPushButton("Remove contact")
         self.remove_contact.clicked.connect(self._remove_contact)
         contact_buttons = QHBoxLayout()
-        contact_buttons.addWidget(QLabel("Contacts — the financial contacts receive the invoices"))
+        contact_buttons.addWidget(QLabel("Contacts — financial contacts receive the invoices; "
+                                         "the last four columns choose each contact's notices"))
         contact_buttons.addStretch(1)
         contact_buttons.addWidget(self.add_contact)
         contact_buttons.addWidget(self.remove_contact)
@@ -127,8 +133,12 @@ class AccountForm(QDialog):
             if col == 0:
                 item.setData(Qt.ItemDataRole.UserRole, contact.id if contact else None)
             self.contacts.setItem(row, col, item)
-        for col, flag in ((4, contact.is_primary if contact else row == 0), (5, contact.is_financial if contact else False)):
+        defaults = {"is_primary": row == 0, "is_financial": False}
+        for col, name in enumerate(_FLAGS, start=4):
+            flag = getattr(contact, name) if contact else defaults.get(name, True)
             item = QTableWidgetItem()
+            if col in _NOTICE_TIPS:
+                item.setToolTip(_NOTICE_TIPS[col])
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable)
             item.setCheckState(Qt.CheckState.Checked if flag else Qt.CheckState.Unchecked)
             self.contacts.setItem(row, col, item)
@@ -159,11 +169,11 @@ class AccountForm(QDialog):
         contacts = []
         for row in range(self.contacts.rowCount()):
             text = [self.contacts.item(row, c).text() for c in range(4)]
+            flags = {name: self.contacts.item(row, col).checkState() == Qt.CheckState.Checked
+                     for col, name in enumerate(_FLAGS, start=4)}
             contacts.append(service.ContactInput(
                 name=text[0], email=text[1], phone=text[2], mobile=text[3],
-                is_primary=self.contacts.item(row, 4).checkState() == Qt.CheckState.Checked,
-                is_financial=self.contacts.item(row, 5).checkState() == Qt.CheckState.Checked,
-                id=self.contacts.item(row, 0).data(Qt.ItemDataRole.UserRole),
+                id=self.contacts.item(row, 0).data(Qt.ItemDataRole.UserRole), **flags,
             ))
         return service.AccountChanges(self.name.text(), self.status.currentData(), contacts)
 

@@ -7,14 +7,14 @@ import dataclasses
 from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QStackedLayout,
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QStackedLayout,
     QTableView, QVBoxLayout, QWidget,
 )
 
 from app.accounts import service
 from app.accounts.repository import AccountQuery, AccountRow, AccountSort
 from app.core.permissions import Permission
-from app.ui.accounts.form import AccountForm
+from app.ui.accounts.account_view import AccountPage
 from app.ui.context import AppContext
 from app.ui.widgets.common import EmptyState, SearchBox
 from app.ui.widgets.paged_model import Column, PagedTableModel
@@ -57,10 +57,12 @@ class AccountsView(QWidget):
         self.status_filter = QComboBox()
         self.type_filter = QComboBox()
         self.company_filter = QComboBox()
+        self.group_filter = QComboBox()
+        self.group_filter.hide()  # shown once groups exist
         for combo, everything in ((self.status_filter, "All statuses"), (self.type_filter, "All types"),
-                                  (self.company_filter, "All companies")):
+                                  (self.company_filter, "All companies"), (self.group_filter, "All groups")):
             combo.addItem(everything, None)
-            combo.setMinimumWidth(140)
+            combo.setMinimumWidth(90)
             combo.currentIndexChanged.connect(self._on_filter)
         self.count_label = QLabel("")
         self.count_label.setObjectName("CountLabel")
@@ -70,7 +72,17 @@ class AccountsView(QWidget):
         bar.addWidget(self.status_filter)
         bar.addWidget(self.type_filter)
         bar.addWidget(self.company_filter)
+        bar.addWidget(self.group_filter)
         bar.addWidget(self.count_label)
+        self.new_button = QPushButton("New account…")
+        self.new_button.setToolTip("Set up a tenant on a vacant unit (Ctrl+N)")
+        self.new_button.clicked.connect(self.new_account)
+        self.new_button.setEnabled(ctx.actor.can(Permission.ACCOUNTS_EDIT) and not ctx.read_only)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save this list, as filtered, as CSV or Excel")
+        self.export_button.clicked.connect(self.export)
+        bar.addWidget(self.export_button)
+        bar.addWidget(self.new_button)
 
         self.table = QTableView()
         self.table.setObjectName("AccountsTable")
@@ -98,10 +110,18 @@ class AccountsView(QWidget):
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty)
 
-        layout = QVBoxLayout(self)
+        self.list_page = QWidget()
+        layout = QVBoxLayout(self.list_page)
         layout.setContentsMargins(12, 12, 12, 8)
         layout.addLayout(bar)
         layout.addLayout(self.stack, 1)
+        self.page = AccountPage(ctx)
+        self.page.back.connect(self.show_list)
+        self.page.changed.connect(lambda _id: self.model.reload())
+        self.pages = QStackedLayout(self)
+        self.pages.addWidget(self.list_page)
+        self.pages.addWidget(self.page)
+        QShortcut(QKeySequence.StandardKey.New, self, self.new_account)
 
         header_state = QSettings().value("accounts/header")
         if header_state is not None:
@@ -124,13 +144,14 @@ class AccountsView(QWidget):
 
     def _fill_filters(self, lookups: service.Lookups) -> None:
         for combo, choices in ((self.status_filter, lookups.statuses), (self.type_filter, lookups.types),
-                               (self.company_filter, lookups.companies)):
+                               (self.company_filter, lookups.companies), (self.group_filter, lookups.groups)):
             combo.blockSignals(True)
             while combo.count() > 1:
                 combo.removeItem(1)
             for choice in choices:
                 combo.addItem(choice.name, choice.id)
             combo.blockSignals(False)
+        self.group_filter.setVisible(bool(lookups.groups))
         several = len(lookups.companies) > 1
         self.company_filter.setVisible(several)
         self.table.setColumnHidden(len(COLUMNS) - 1, not several)
@@ -149,6 +170,7 @@ class AccountsView(QWidget):
                 status_id=self.status_filter.currentData(),
                 type_id=self.type_filter.currentData(),
                 company_id=self.company_filter.currentData(),
+                group_id=self.group_filter.currentData(),
             )
         )
 
@@ -162,7 +184,7 @@ class AccountsView(QWidget):
         if count:
             self.stack.setCurrentWidget(self.table)
             return
-        filtered = bool(q.terms()) or q.status_id is not None or q.type_id is not None or q.company_id is not None
+        filtered = bool(q.terms()) or any(x is not None for x in (q.status_id, q.type_id, q.company_id, q.group_id))
         if filtered:
             what = f"“{q.text.strip()}”" if q.terms() else "these filters"
             self.empty.set_message("No matching accounts", f"No account matches {what}. Try fewer words, "
@@ -196,21 +218,25 @@ class AccountsView(QWidget):
         self.open_account(row.id)
 
     def open_account(self, account_id: int) -> None:
-        ctx = self.ctx
+        """Show the account's page in place of the list (Alt+Left returns)."""
+        self.pages.setCurrentWidget(self.page)
+        self.page.load(account_id)
 
-        def load() -> tuple[service.AccountDetail, service.Lookups]:
-            return service.get_account(ctx.uow(), ctx.actor, account_id), service.lookups(ctx.uow(), ctx.actor)
+    def show_list(self) -> None:
+        self.pages.setCurrentWidget(self.list_page)
+        self.table.setFocus()
 
-        ctx.runner.submit(load, self._show_form, self._on_open_failed, label="Opening account",
-                          key="open-account", owner=self)
+    def new_account(self, unit_id: int | None = None) -> None:
+        if not self.new_button.isEnabled():
+            return
+        from app.ui.accounts.new_account import NewAccountDialog
 
-    def _show_form(self, loaded: tuple[service.AccountDetail, service.Lookups]) -> None:
-        detail, lookups = loaded
-        editable = self.ctx.actor.can(Permission.ACCOUNTS_EDIT) and not self.ctx.read_only
-        form = AccountForm(self.ctx, detail, lookups, editable, self)
-        form.saved.connect(lambda _d: self.model.reload())
-        form.open()
-        self.form = form
+        dialog = NewAccountDialog(self.ctx, parent=self)
+        dialog.created.connect(lambda d: (self.model.reload(), self.open_account(d.id)))
+        dialog.open()
+        self.dialog = dialog
 
-    def _on_open_failed(self, exc: BaseException) -> None:
-        QMessageBox.warning(self, "Riser", str(exc))
+    def export(self) -> None:
+        from app.ui.widgets.export import export_list
+
+        export_list(self, self.ctx, "accounts", self.model.query)
