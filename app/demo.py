@@ -88,6 +88,80 @@ def _search_text(parts: list[str], contacts: list[dict]) -> str:
     return compose_search_text(parts, [(c["name"], c["email"], c["phone"], c["mobile"]) for c in contacts])
 
 
+NOTES = [
+    "Prefers e-mail; works nights, please do not call before noon.",
+    "Router moved to the living room at the tenant's request.",
+    "Asked about a faster plan for working from home.",
+    "Buzzer code changed; the new one is with the concierge.",
+    "Paid at the office in cash; receipt given.",
+    "Reported slow Wi-Fi in the bedroom; suggested a mesh point.",
+]
+PINNED = [
+    "Service dog in the unit: knock and wait before entering.",
+    "Landlord pays for internet under the lease until the end of the term.",
+    "Tenant is hard of hearing: text rather than call.",
+]
+GROUPS = [("Bulk contract", "#00897b"), ("Fibre pilot", "#8e24aa"), ("Priority support", "#f4511e")]
+
+
+def _life(s, rng: random.Random, actor: Actor, statuses: dict[str, int]) -> None:  # noqa: ANN001
+    """What a database in use has beyond accounts: groups, notes, call logs, a few tenants with a
+    move-out scheduled, and a building whose top floors are not serviceable yet."""
+    from datetime import date, timedelta
+
+    from app.accounts.models import AccountGroup, AccountNote, CallLog, account_group_members
+    from app.scheduling.models import ScheduledEvent
+
+    today = date.today()
+    group_ids = s.scalars(insert(AccountGroup).returning(AccountGroup.id, sort_by_parameter_order=True),
+                          [dict(name=n, colour=c) for n, c in GROUPS]).all()
+    rows = s.execute(select(Account.id, Account.parent_id, Account.status_id, Account.address_id)
+                     .order_by(Account.id)).all()
+    members, notes, calls, events = [], [], [], []
+    inactive = statuses.get("Inactive")
+    for account_id, parent_id, status_id, address_id in rows:
+        if parent_id is not None:
+            members.append(dict(account_id=account_id, group_id=group_ids[0]))
+        roll = rng.random()
+        if roll < 0.03:
+            members.append(dict(account_id=account_id, group_id=group_ids[1]))
+        elif roll < 0.04:
+            members.append(dict(account_id=account_id, group_id=group_ids[2]))
+        if rng.random() < 0.05:
+            notes.append(dict(account_id=account_id, body=rng.choice(NOTES), pinned=False,
+                              created_by_id=actor.user_id))
+        if rng.random() < 0.01:
+            notes.append(dict(account_id=account_id, body=rng.choice(PINNED), pinned=True,
+                              created_by_id=actor.user_id))
+        if rng.random() < 0.03:
+            calls.append(dict(account_id=account_id, direction=rng.choice(["inbound", "outbound"]),
+                              contact_name="", duration_seconds=rng.randint(40, 900),
+                              summary=rng.choice(["Billing question answered.", "Booked a technician visit.",
+                                                  "Wi-Fi password reset over the phone."]),
+                              created_by_id=actor.user_id))
+        if address_id is not None and status_id == statuses.get("Active") and inactive and rng.random() < 0.015:
+            events.append(dict(account_id=account_id, kind="disconnect",
+                               due_on=today + timedelta(days=rng.randint(3, 45)),
+                               payload={"reason": "Moving out", "final_status_id": inactive},
+                               description="Disconnect — Moving out; status → Inactive", created_by_id=actor.user_id,
+                               created_by_name=actor.username))
+    for table, batch in ((account_group_members, members), (AccountNote, notes), (CallLog, calls),
+                         (ScheduledEvent, events)):
+        if batch:
+            s.execute(insert(table), batch)
+    # The newest building: its top floors open in two months.
+    newest = s.scalar(select(ServiceableAddress.id).where(ServiceableAddress.parent_id.is_(None))
+                      .order_by(ServiceableAddress.id.desc()).limit(1))
+    if newest is not None:
+        top = s.scalar(select(func.max(ServiceableAddress.floor)).where(ServiceableAddress.parent_id == newest))
+        occupied = select(Account.address_id).where(Account.address_id.is_not(None))
+        if top and top > 2:
+            s.execute(ServiceableAddress.__table__.update()
+                      .where(ServiceableAddress.parent_id == newest, ServiceableAddress.floor >= top - 1,
+                             ServiceableAddress.id.not_in(occupied))
+                      .values(serviceable_from=today + timedelta(days=60)))
+
+
 def generate(
     uow: UnitOfWork,
     actor: Actor,
@@ -220,6 +294,8 @@ def generate(
             made_accounts += len(acc_rows)
             if progress:
                 progress(min(made_accounts, accounts), accounts)
+
+        _life(s, rng, actor, statuses)
 
         counter = s.get(Counter, ACCOUNT_NUMBER_COUNTER)
         if counter is not None:

@@ -107,9 +107,11 @@ def main() -> int:
     window.section("Billing")
     pump(100)
     window.grab().save(str(out / "empty-section.png"))
-    window.section("Settings")
+    settings_view = window.section("Settings")
     pump(400)
     window.grab().save(str(out / "settings.png"))
+    if getattr(settings_view, "lookups", None) is not None:
+        settings_view.lookups.grab().save(str(out / "settings-lookups.png"))
     from app.ui.addresses.import_dialog import ImportDialog
 
     messy = Path(__file__).resolve().parent / "fixtures" / "messy_addresses.csv"

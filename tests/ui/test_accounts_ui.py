@@ -229,3 +229,32 @@ def test_the_window_remembers_its_section_and_size(qtbot, ctx) -> None:  # noqa:
     qtbot.addWidget(again)
     assert again.sidebar.currentRow() == len(SECTIONS) - 1
     assert (again.width(), again.height()) == (width, 520)
+
+
+def test_groups_are_ticked_on_the_account_page_and_filter_the_list(qtbot, ctx) -> None:  # noqa: ANN001
+    from app.accounts import lookups
+    from app.ui.accounts.account_view import GroupsDialog
+
+    group = lookups.add_lookup(ctx.uow(), ctx.actor, lookups.LookupKind.GROUP, "Bulk contract 2026")
+    window = _window(qtbot, ctx)
+    view: AccountsView = window.section("Accounts")
+    _loaded(qtbot, view.model)
+    target = view.model.row(3)
+    view.open_account(target.id)
+    page = view.page
+    qtbot.waitUntil(lambda: page.data is not None and page.groups_button.isEnabled(), timeout=5000)
+    page.edit_groups()
+    dialog = page.dialog
+    assert isinstance(dialog, GroupsDialog)
+    [item] = dialog.list.findItems("Bulk contract 2026", Qt.MatchFlag.MatchExactly)
+    item.setCheckState(Qt.CheckState.Checked)
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.save()
+    assert "Bulk contract 2026" in [g.name for g in lookups.account_groups(ctx.uow(), ctx.actor, target.id)]
+    qtbot.waitUntil(lambda: "Bulk contract 2026" in page.data.detail.groups, timeout=5000)
+    page.back.emit()
+    view._load_lookups()
+    qtbot.waitUntil(lambda: view.group_filter.findData(group.id) > 0, timeout=5000)
+    with qtbot.waitSignal(view.model.count_changed, timeout=5000):
+        view.group_filter.setCurrentIndex(view.group_filter.findData(group.id))
+    assert view.model.rowCount() == 1 and view.model.row(0).id == target.id

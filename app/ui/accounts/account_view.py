@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
+    QAbstractItemView, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QListWidget, QListWidgetItem, QHeaderView, QLabel, QPushButton, QTableWidget,
     QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -24,6 +24,7 @@ from app.ui.accounts.events_tab import ScheduledEventsTab
 from app.ui.accounts.history_tab import HistoryTab
 from app.ui.accounts.notes_tab import NotesTab
 from app.ui.context import AppContext
+from app.ui.widgets.common import FieldError
 
 CONTACT_HEADERS = ["Name", "E-mail", "Phone", "Mobile", "Role", "Receives"]
 
@@ -77,7 +78,10 @@ class AccountPage(QWidget):
         self.move_out_button.clicked.connect(self.move_out)
         self.disconnect_button = QPushButton("Disconnect…")
         self.disconnect_button.clicked.connect(self.disconnect_account)
-        for b in (self.edit_button, self.move_out_button, self.disconnect_button):
+        self.groups_button = QPushButton("Groups…")
+        self.groups_button.setToolTip("Tag the account with groups, usable as a filter in the list")
+        self.groups_button.clicked.connect(self.edit_groups)
+        for b in (self.edit_button, self.move_out_button, self.disconnect_button, self.groups_button):
             b.setEnabled(False)
         top = QHBoxLayout()
         top.addWidget(self.back_button)
@@ -86,6 +90,7 @@ class AccountPage(QWidget):
         titles.addWidget(self.subtitle)
         top.addLayout(titles, 1)
         top.addWidget(self.edit_button)
+        top.addWidget(self.groups_button)
         top.addWidget(self.move_out_button)
         top.addWidget(self.disconnect_button)
 
@@ -202,6 +207,9 @@ class AccountPage(QWidget):
         self._fill_contacts(d)
         live = d.disconnected_on is None
         self.edit_button.setEnabled(self.editable)
+        self.groups_button.setEnabled(self.editable and bool(data.lookups.groups))
+        self.groups_button.setToolTip("Tag the account with groups, usable as a filter in the list" if data.lookups.groups
+                                      else "No groups yet: add them in Settings → Groups")
         self.move_out_button.setEnabled(self.editable and live and d.address_id is not None)
         self.disconnect_button.setEnabled(self.editable and live)
 
@@ -297,6 +305,14 @@ class AccountPage(QWidget):
         if new_account_id:
             self.changed.emit(new_account_id)
 
+    def edit_groups(self) -> None:
+        if self.data is None:
+            return
+        dialog = GroupsDialog(self.ctx, self.data.detail, self.data.lookups, self)
+        dialog.accepted.connect(self.reload)
+        dialog.open()
+        self.dialog = dialog
+
     def disconnect_account(self) -> None:
         if self.data is None:
             return
@@ -306,3 +322,41 @@ class AccountPage(QWidget):
         dialog.accepted.connect(self.reload)
         dialog.open()
         self.dialog = dialog
+
+
+class GroupsDialog(QDialog):
+    """Tick the groups the account belongs to."""
+
+    def __init__(self, ctx: AppContext, detail: service.AccountDetail, lookups: service.Lookups,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.detail = ctx, detail
+        self.setObjectName("GroupsDialog")
+        self.setWindowTitle(f"Groups — {detail.number} {detail.name}")
+        self.list = QListWidget()
+        for g in lookups.groups:
+            item = QListWidgetItem(g.name)
+            item.setData(Qt.ItemDataRole.UserRole, g.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if g.name in detail.groups else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        self.error = FieldError()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def checked(self) -> list[int]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
+                if self.list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def save(self) -> None:
+        from app.accounts import lookups as lookups_service
+
+        ctx, account_id, ids = self.ctx, self.detail.id, self.checked()
+        ctx.runner.submit(lambda: lookups_service.set_account_groups(ctx.uow(), ctx.actor, account_id, ids),
+                          lambda _r: self.accept(), lambda exc: self.error.show_message(str(exc)),
+                          label="Saving groups", writes=True, owner=self)
