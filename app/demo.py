@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, text
 from app.accounts.models import Account, AccountStatus, AccountType, Contact
 from app.accounts.service import compose_search_text
 from app.addresses.models import ServiceableAddress
-from app.addresses.normalise import match_key
+from app.addresses.normalise import address_search_text, match_key
 from app.core import audit
 from app.core.errors import ValidationError
 from app.core.permissions import Actor, Permission
@@ -227,11 +227,11 @@ def generate(
                          country=country)
             anchor_id = s.scalars(insert(ServiceableAddress).returning(ServiceableAddress.id), [dict(
                 place, unit="", match_key=match_key(country, street, city, ""),
-                search_text=" ".join((building, street, city, postal)).lower())]).one()
+                search_text=address_search_text(building, street, "", city, postal))]).one()
             addr_rows = [
                 dict(place, unit=unit, floor=floor, parent_id=anchor_id,
                      match_key=match_key(country, street, city, unit),
-                     search_text=" ".join((building, street, unit, city, postal)).lower())
+                     search_text=address_search_text(building, street, unit, city, postal))
                 for floor, unit in units
             ]
             ids = s.scalars(

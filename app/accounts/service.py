@@ -192,6 +192,8 @@ def create_account(uow: UnitOfWork, actor: Actor, new: NewAccount, today: date |
                     f"{address.one_line()} is serviceable from {address.serviceable_from.isoformat()}; "
                     "start the account on or after that date.", "address")
             if address.unit:
+                # Lock the unit (FOR UPDATE on Postgres) so two desktops cannot both seat a tenant.
+                uow.addresses.lock(address.id)
                 _check_vacant(uow, address, starts_on or today)
         parent = None
         if new.parent_id is not None:
@@ -221,10 +223,18 @@ def create_account(uow: UnitOfWork, actor: Actor, new: NewAccount, today: date |
         uow.flush()
         audit.record(uow.session, actor, "account", account.id, "create", None, _snapshot(account))
         if starts_on is not None and first_status.id != status.id:
-            uow.session.add(ScheduledEvent(
-                account_id=account.id, kind="change_status", due_on=starts_on, payload={"status_id": status.id},
+            from app.scheduling.handlers import CHANGE_STATUS
+
+            event = ScheduledEvent(
+                account_id=account.id, kind=CHANGE_STATUS, due_on=starts_on, payload={"status_id": status.id},
                 description=f"Move in — status → {status.name}", created_by_id=actor.user_id,
-                created_by_name=actor.username, updated_by_id=actor.user_id))
+                created_by_name=(uow.staff.display_name(actor.user_id) or actor.username)[:120],
+                updated_by_id=actor.user_id)
+            uow.session.add(event)
+            uow.flush()
+            audit.record(uow.session, actor, "account", account.id, "schedule event", None,
+                         {"event": event.id, "kind": CHANGE_STATUS, "due_on": starts_on,
+                          "description": event.description})
         uow.commit()
         return _detail(uow, account)
 
@@ -260,12 +270,10 @@ def parent_suggestion(uow: UnitOfWork, actor: Actor, address_id: int) -> Occupan
 
 
 def _leaving_on(uow: UnitOfWork, account_id: int) -> date | None:
-    from sqlalchemy import select
+    from app.scheduling.handlers import DISCONNECT
 
-    return uow.session.scalar(
-        select(ScheduledEvent.due_on).where(ScheduledEvent.account_id == account_id,
-                                            ScheduledEvent.kind == "disconnect", ScheduledEvent.state == "pending")
-        .order_by(ScheduledEvent.due_on).limit(1))
+    pending = uow.scheduling.pending_of_kind(account_id, DISCONNECT)
+    return pending[0].due_on if pending else None
 
 
 def _check_vacant(uow: UnitOfWork, address: ServiceableAddress, on: date) -> None:
@@ -300,6 +308,10 @@ def update_account(
         status = uow.accounts.status(changes.status_id)
         if status is None:
             raise ValidationError("Choose a status.", "status")
+        if status.activates and account.disconnected_on is not None and status.id != account.status_id:
+            raise ValidationError(
+                f"This account was disconnected on {account.disconnected_on.isoformat()}; a billed status such as "
+                f"{status.name} needs an account with service — set up a new account on the unit.", "status")
         before = _snapshot(account)
         account.name = name
         account.status = status

@@ -121,6 +121,11 @@ def match_key(country: str, street: str, city: str, unit: str) -> str:
     return f"{country.upper()}|{street_key(street)}|{city_key}|{unit}"
 
 
+def address_search_text(building: str, street: str, unit: str, city: str, postal_code: str) -> str:
+    """What address search-as-you-type scans: the words of the place, lower-cased."""
+    return " ".join(x for x in (building, street, unit, city, postal_code) if x).lower()
+
+
 def clean_text(value: str, label: str, field: str, limit: int, required: bool = False) -> str:
     text = " ".join(str(value).split())
     if required and not text:

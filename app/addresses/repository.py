@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, aliased
 
 from app.accounts.models import Account, AccountStatus
 from app.addresses.models import ServiceableAddress
+from app.addresses.normalise import normalise_unit
+from app.core.errors import ValidationError
 
 A = ServiceableAddress
 
@@ -54,6 +56,27 @@ class AddressHit:
     building_id: int | None
     is_building: bool
     occupied_by: str  # "100234 Ada Li", or ''
+
+
+_DESIGNATOR_WORDS = {"apt", "apartment", "unit", "suite", "ste", "no", "flat", "room", "rm"}
+
+
+def search_words(text: str) -> list[str]:
+    """The words an address search looks for, spelled as the search text stores them: designator
+    words dropped and units normalised ("Apt 4-B" → "4b"), so every spelling the import accepts
+    also finds the unit."""
+    words = []
+    for word in re.sub(r"[#,]", " ", text).lower().split():
+        word = word.strip(".")
+        if not word or word in _DESIGNATOR_WORDS:
+            continue
+        if any(ch.isdigit() for ch in word):
+            try:
+                word = normalise_unit(word).lower() or word
+            except ValidationError:
+                pass
+        words.append(word)
+    return words
 
 
 def _contains(column, term: str):  # noqa: ANN001, ANN202 - a plain scan: addresses are tens of thousands
@@ -112,6 +135,11 @@ class AddressRepository:
     def units_of(self, building_id: int) -> list[ServiceableAddress]:
         return list(self.session.scalars(select(A).where(A.parent_id == building_id)))
 
+    def lock(self, address_id: int) -> None:
+        """Hold the address until the transaction ends (FOR UPDATE on Postgres; SQLite's single
+        writer needs nothing)."""
+        self.session.scalar(select(A.id).where(A.id == address_id).with_for_update())
+
     def occupants(self, address_id: int) -> list[Account]:
         """Accounts occupying the unit now (normally one; two during a same-day turnover)."""
         return list(self.session.scalars(
@@ -133,7 +161,8 @@ class AddressRepository:
                 unit.parent_id.label("building_id"),
                 func.count(unit.id).label("units"),
                 func.count(occupied_units.c.address_id).label("occupied"),
-                func.sum(case((unit.serviceable_from > today, 1), else_=0)).label("not_yet"),
+                func.sum(case((and_(unit.serviceable_from > today, occupied_units.c.address_id.is_(None)), 1),
+                              else_=0)).label("not_yet"),
             )
             .select_from(unit)
             .outerjoin(occupied_units, occupied_units.c.address_id == unit.id)
@@ -178,14 +207,18 @@ class AddressRepository:
 
     def search(self, text: str, limit: int = 20, vacant_only: bool = False, units_only: bool = False,
                today: date | None = None) -> list[AddressHit]:
-        text = " ".join(re.sub(r"[#,]", " ", text).split()).lower()  # "12 Main St #4B, Ottawa" works too
         parent = aliased(A)
+        # One occupant per unit (the earliest), even on the day of a turnover.
+        first = (select(Account.address_id, func.min(Account.id).label("account_id"))
+                 .where(Account.disconnected_on.is_(None), Account.address_id.is_not(None))
+                 .group_by(Account.address_id).subquery())
         stmt = (
             select(A, parent.building, Account.number, Account.name)
             .outerjoin(parent, parent.id == A.parent_id)
-            .outerjoin(Account, _occupant_join())
+            .outerjoin(first, first.c.address_id == A.id)
+            .outerjoin(Account, Account.id == first.c.account_id)
         )
-        for word in text.split():
+        for word in search_words(text):
             stmt = stmt.where(_contains(A.search_text, word))
         if units_only:
             stmt = stmt.where(A.unit != "")

@@ -10,7 +10,7 @@ from datetime import date
 
 from app.addresses.models import ServiceableAddress
 from app.addresses.normalise import (
-    clean_text, derive_floor, match_key, normalise_country, normalise_postal_code, normalise_unit,
+    address_search_text, clean_text, derive_floor, match_key, normalise_country, normalise_postal_code, normalise_unit,
 )
 from app.addresses.repository import AddressHit, BuildingRow, UnitRow
 from app.core import audit
@@ -62,7 +62,7 @@ class CleanAddress:
 
     @property
     def search_text(self) -> str:
-        return " ".join(x for x in (self.building, self.street, self.unit, self.city, self.postal_code) if x).lower()
+        return address_search_text(self.building, self.street, self.unit, self.city, self.postal_code)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,12 @@ def _status(change: Change, key: str, missing: str) -> AccountStatus:
 
 def _check_status(change: Change) -> dict:
     _only(change.payload, ("status_id",))
-    return {"status_id": _status(change, "status_id", "Choose a status.").id}
+    status = _status(change, "status_id", "Choose a status.")
+    gone = change.account.disconnected_on
+    if status.activates and gone is not None:
+        raise ValidationError(f"The account was disconnected on {gone.isoformat()}; it cannot become "
+                              f"{status.name} (billed) again — set up a new account on the unit.", "status_id")
+    return {"status_id": status.id}
 
 
 def _describe_status(change: Change) -> str:

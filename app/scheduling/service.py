@@ -162,6 +162,8 @@ def cancel_event(uow: UnitOfWork, actor: Actor, event_id: int, expected_version:
             raise ValidationError(_no_longer_pending(uow, event))
         if event.version != expected_version:
             raise ConflictError("scheduled event", uow.staff.display_name(event.updated_by_id), event.updated_at)
+        if event.kind == handlers.DISCONNECT:
+            _check_no_successor(uow, event)
         event.state = CANCELLED
         event.updated_by_id = actor.user_id
         event.updated_at = utcnow()
@@ -329,6 +331,20 @@ def _a_date(value: date | None) -> date:
     if not isinstance(value, date):
         raise ValidationError("Choose the date it happens.", "due_on")
     return value
+
+
+def _check_no_successor(uow: UnitOfWork, event: ScheduledEvent) -> None:
+    """A move-out cannot be cancelled once the next tenant is set up on the unit: the unit would
+    keep two occupants."""
+    account = uow.accounts.get(event.account_id)
+    if account is None or account.address_id is None:
+        return
+    others = [a for a in uow.addresses.occupants(account.address_id) if a.id != account.id]
+    if others:
+        nxt = others[0]
+        raise ValidationError(
+            f"{nxt.number} {nxt.name} is already set up to move into this unit, so the move-out stays. "
+            "Disconnect or move that account first, then cancel this event.")
 
 
 def _who(uow: UnitOfWork, actor: Actor) -> str:

@@ -174,6 +174,7 @@ def _link_units_to_buildings() -> None:
 def downgrade() -> None:
     op.drop_index('ix_serviceable_addresses_parent_id', table_name='serviceable_addresses')
     op.drop_index('ix_serviceable_addresses_match_key', table_name='serviceable_addresses')
+    op.execute("UPDATE serviceable_addresses SET parent_id = NULL")
     op.execute("DELETE FROM serviceable_addresses WHERE unit = '' AND parent_id IS NULL "
                "AND id NOT IN (SELECT address_id FROM accounts WHERE address_id IS NOT NULL)")
     with op.batch_alter_table('serviceable_addresses', schema=None) as batch_op:

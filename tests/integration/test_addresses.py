@@ -147,3 +147,58 @@ def test_search_finds_vacant_units_by_any_word(uow, admin) -> None:  # noqa: ANN
     everything = service.search_addresses(uow(), admin, "main", today=TODAY)
     assert {h.occupied_by.split(" ", 1)[-1] for h in everything if h.occupied_by} == {"Ada Li"}
     assert service.tenants(uow(), admin, a.id)[0].name == "Ada Li"
+
+
+def _turnover(uow, admin):  # noqa: ANN001, ANN202
+    """Ada lives in 4B and leaves in ten days; Bo is set up to move in that day."""
+    from app.scheduling import service as scheduling
+
+    a = _unit(uow, admin, "Apt 4B")
+    ada = _account(uow, admin, "Ada Li", a.id)
+    leaving = TODAY + timedelta(days=10)
+    inactive = next(s.id for s in accounts.lookups(uow(), admin).statuses if s.name == "Inactive")
+    scheduling.schedule_move_out(uow(), admin, ada.id, leaving, "Moving out", inactive, TODAY)
+    bo = _account(uow, admin, "Bo Chen", a.id, starts_on=leaving)
+    return a, ada, bo, leaving
+
+
+def test_a_unit_in_turnover_is_found_once_and_by_any_spelling(uow, admin) -> None:  # noqa: ANN001
+    a, ada, _bo, _leaving = _turnover(uow, admin)
+    for words in ("main 4b", "Main Apt 4-B", "12 main street #4B", "alder unit 4b"):
+        hits = service.search_addresses(uow(), admin, words, units_only=True, today=TODAY)
+        assert [h.id for h in hits] == [a.id], words
+    assert hits[0].occupied_by == f"{ada.number} Ada Li"  # the one leaving, until the day
+
+
+def test_the_move_out_cannot_be_cancelled_once_the_next_tenant_is_set_up(uow, admin) -> None:  # noqa: ANN001
+    from app.scheduling import service as scheduling
+
+    _a, ada, _bo, _leaving = _turnover(uow, admin)
+    [event] = scheduling.list_events(uow(), admin, ada.id)
+    with pytest.raises(ValidationError, match="Bo Chen is already set up"):
+        scheduling.cancel_event(uow(), admin, event.id, event.version)
+    assert scheduling.list_events(uow(), admin, ada.id)[0].state == "pending"
+
+
+def test_a_disconnected_account_cannot_become_billed_again(uow, admin) -> None:  # noqa: ANN001
+    from app.scheduling import service as scheduling
+
+    _a, ada, _bo, leaving = _turnover(uow, admin)
+    active = next(s.id for s in accounts.lookups(uow(), admin).statuses if s.name == "Active")
+    assert scheduling.run_due_events(uow, admin, leaving, "test").ran == 2
+    gone = accounts.get_account(uow(), admin, ada.id)
+    assert gone.disconnected_on == leaving and gone.status == "Inactive"
+    with pytest.raises(ValidationError, match="disconnected on"):
+        accounts.update_account(uow(), admin, ada.id, gone.version,
+                                accounts.AccountChanges(gone.name, active, list(gone.contacts)))
+    with pytest.raises(ValidationError, match="disconnected on"):
+        scheduling.schedule_event(uow(), admin, ada.id, "change_status", leaving + timedelta(days=1),
+                                  {"status_id": active})
+
+
+def test_a_future_unit_with_its_tenant_already_signed_counts_as_occupied(uow, admin) -> None:  # noqa: ANN001
+    a = _unit(uow, admin, "101", serviceable_from=TODAY + timedelta(days=5))
+    _unit(uow, admin, "102", serviceable_from=TODAY + timedelta(days=5))
+    _account(uow, admin, "Ada Li", a.id, starts_on=TODAY + timedelta(days=5))
+    [b] = service.list_buildings(uow(), admin, today=TODAY)
+    assert (b.units, b.occupied, b.not_yet, b.vacant) == (2, 1, 1, 0)

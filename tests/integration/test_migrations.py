@@ -148,3 +148,21 @@ def test_upgrading_from_0001_links_old_flat_addresses_under_buildings(blank_url:
     elm = by_street["9 Elm Ave"]
     assert len(elm) == 2 and [r for r in elm if r.unit == "2"][0].parent_id is not None
     db.dispose()
+
+
+def test_0002_downgrades_to_0001_with_buildings_and_units_in_it(blank_url: str) -> None:
+    from alembic import command
+
+    from app.addresses import service as addresses
+    from app.core.permissions import Actor
+
+    db = open_database(blank_url)
+    schema.upgrade(db)
+    addresses.create_address(UnitOfWork(db), Actor.system(), addresses.AddressInput(
+        street="12 Main Street", city="Ottawa", unit="4B", postal_code="K1P 1A1", country="CA"))
+    command.downgrade(schema.alembic_config(db), "0001")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT unit FROM serviceable_addresses")).scalars().all() == ["4B"]
+    schema.upgrade(db)  # and back up again
+    assert schema.inspect_schema(db).status is schema.SchemaStatus.CURRENT
+    db.dispose()

@@ -26,6 +26,8 @@ from app.ui.accounts.notes_tab import NotesTab
 from app.ui.context import AppContext
 from app.ui.widgets.common import FieldError
 
+E = html.escape  # every user-typed value that goes into rich text
+
 CONTACT_HEADERS = ["Name", "E-mail", "Phone", "Mobile", "Role", "Receives"]
 
 
@@ -187,13 +189,13 @@ class AccountPage(QWidget):
         self.data = data
         d = data.detail
         gone = f" · disconnected {d.disconnected_on.isoformat()}" if d.disconnected_on else ""
-        self.title.setText(f"<span style='font-size:18px'><b>{d.number}</b> · {d.name}</span>&nbsp;&nbsp;"
-                           f"{_pill(d.status, d.status_colour or '#607d8b')}")
-        address = (f"<a href='building:{d.building_id}:{d.address_id}'>{d.address}</a>" if d.address_id
+        self.title.setText(f"<span style='font-size:18px'><b>{E(d.number)}</b> · {E(d.name)}</span>&nbsp;&nbsp;"
+                           f"{_pill(E(d.status), d.status_colour or '#607d8b')}")
+        address = (f"<a href='building:{d.building_id}:{d.address_id}'>{E(d.address)}</a>" if d.address_id
                    else "no address")
-        shell = f" · shell account, paid by <a href='account:{d.parent_id}'>{d.parent}</a>" if d.is_shell and d.parent_id else (
-            f" · child of <a href='account:{d.parent_id}'>{d.parent}</a>" if d.parent_id else "")
-        self.subtitle.setText(f"{d.account_type} · {address}{shell}{gone}")
+        shell = f" · shell account, paid by <a href='account:{d.parent_id}'>{E(d.parent)}</a>" if d.is_shell and d.parent_id else (
+            f" · child of <a href='account:{d.parent_id}'>{E(d.parent)}</a>" if d.parent_id else "")
+        self.subtitle.setText(f"{E(d.account_type)} · {address}{shell}{gone}")
         if data.pinned:
             lines = [f"<b>Pinned</b> · {html.escape(n.body)} <span style='color:#7a6a3a'>— {html.escape(n.created_by)}, "
                      f"{n.created_at:%Y-%m-%d}</span>" for n in data.pinned[:3]]
@@ -225,7 +227,7 @@ class AccountPage(QWidget):
             value.setWordWrap(True)
             self.overview_form.addRow(f"<span style='color:#5b6673'>{label}</span>", value)
 
-        row("Account number", d.number)
+        row("Account number", E(d.number))
         primary = next((c for c in d.contacts if c.is_primary), None)
         if primary is not None:
             reach = " · ".join(html.escape(x) for x in (primary.email, primary.phone or primary.mobile) if x)
@@ -233,25 +235,25 @@ class AccountPage(QWidget):
         payers = [c.name for c in d.contacts if c.is_financial and not c.is_primary]
         if payers:
             row("Invoices go to", html.escape(", ".join(payers)))
-        row("Status", f"{d.status}{' (billed, counts as active)' if d.activates else ''}")
-        row("Type", d.account_type)
-        row("Company", d.company)
-        row("Address", f"<a href='building:{d.building_id}:{d.address_id}'>{d.address}</a>" if d.address_id else "—")
+        row("Status", f"{E(d.status)}{' (billed, counts as active)' if d.activates else ''}")
+        row("Type", E(d.account_type))
+        row("Company", E(d.company))
+        row("Address", f"<a href='building:{d.building_id}:{d.address_id}'>{E(d.address)}</a>" if d.address_id else "—")
         if d.parent_id:
-            row("Paid by" if d.is_shell else "Parent", f"<a href='account:{d.parent_id}'>{d.parent}</a>")
+            row("Paid by" if d.is_shell else "Parent", f"<a href='account:{d.parent_id}'>{E(d.parent)}</a>")
         if d.children:
             row("Child accounts", f"{d.children:,}")
         row("Shell account", "yes — no payment details; paid through its parent" if d.is_shell else "no")
-        row("Groups", ", ".join(d.groups) or "—")
+        row("Groups", E(", ".join(d.groups)) or "—")
         if d.disconnected_on:
-            row("Disconnected", f"{d.disconnected_on.isoformat()} — {d.disconnect_reason or 'no reason given'}")
+            row("Disconnected", f"{d.disconnected_on.isoformat()} — {E(d.disconnect_reason) or 'no reason given'}")
         past = [t for t in data.tenants if t.account_id != d.id]
         if past:
             row("Also at this unit", "<br>".join(
-                f"<a href='account:{t.account_id}'>{t.number} {t.name}</a> — "
+                f"<a href='account:{t.account_id}'>{E(t.number)} {E(t.name)}</a> — "
                 f"{'current' if t.current else 'left ' + (t.disconnected_on.isoformat() if t.disconnected_on else '')}"
                 for t in past[:6]))
-        row("Last changed", f"{d.updated_at[:16].replace('T', ' ')} UTC by {d.updated_by or 'the system'}")
+        row("Last changed", f"{d.updated_at[:16].replace('T', ' ')} UTC by {E(d.updated_by or 'the system')}")
 
     def _fill_contacts(self, d: service.AccountDetail) -> None:
         self.contacts.setRowCount(0)

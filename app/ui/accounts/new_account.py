@@ -4,6 +4,7 @@ work. The form is also the second half of the move-out/move-in wizard.
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -76,6 +77,7 @@ class NewAccountForm(QWidget):
         self.parent_number.setPlaceholderText("parent account number")
         self.parent_number.editingFinished.connect(self._find_parent)
         self.parent_label = QLabel("")
+        self.parent_label.setTextFormat(Qt.TextFormat.PlainText)
         parent_row = QHBoxLayout()
         parent_row.addWidget(self.parent_number)
         parent_row.addWidget(self.parent_label, 1)
@@ -165,7 +167,8 @@ class NewAccountForm(QWidget):
         if hit is None:
             self.unit_label.setText("No unit chosen — search above, or leave empty for an account without a unit.")
         else:
-            self.unit_label.setText(f"<b>{hit.label}</b>" + (f" — {hit.building}" if hit.building else ""))
+            self.unit_label.setText(f"<b>{html.escape(hit.label)}</b>" +
+                                    (f" — {html.escape(hit.building)}" if hit.building else ""))
             ctx = self.ctx
             ctx.runner.submit(lambda: service.parent_suggestion(ctx.uow(), ctx.actor, hit.id),
                               self._suggest_parent, lambda exc: None, label="Looking up the building",

@@ -162,6 +162,10 @@ class MoveOutWizard(QWizard):
         self.scheduled = done
         self.button(QWizard.WizardButton.FinishButton).setEnabled(True)
         if error is not None:
+            # The move-out is saved: its page can no longer be changed from here (the events tab can
+            # cancel it), so the tenant's move-in date and the saved move-out date stay in step.
+            self.move_out.fields.setEnabled(False)
+            self.move_out.setSubTitle(f"Saved: {done.description} on {done.on.isoformat()}.")
             self.next_tenant.form.show_error(error)
             self.next_tenant.form.errors["form"].show_message(
                 f"The move-out is saved ({done.description}, {done.on.isoformat()}); the new account was not "

@@ -3,6 +3,7 @@ floor by floor on the right. Click a unit: its account, or a new account there."
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSettings, QSortFilterProxyModel, Qt
@@ -83,9 +84,13 @@ class Legend(QWidget):
                 w.deleteLater()
         for label, fill, border, count in items:
             chip = QLabel(f"<span style='background:{fill}; border:1px solid {border}'>&nbsp;&nbsp;&nbsp;&nbsp;"
-                          f"</span>&nbsp;{label} <span style='color:#5b6673'>{count:,}</span>")
+                          f"</span>&nbsp;{html.escape(label)} <span style='color:#5b6673'>{count:,}</span>")
             self.layout_.addWidget(chip)
         self.layout_.addStretch(1)
+
+
+def addresses_tenants(ctx: AppContext, address_id: int) -> list:
+    return service.tenants(ctx.uow(), ctx.actor, address_id)
 
 
 class AddressesView(QWidget):
@@ -154,6 +159,7 @@ class AddressesView(QWidget):
         self.title.setObjectName("BuildingTitle")
         self.subtitle = QLabel("")
         self.subtitle.setObjectName("BuildingSubtitle")
+        self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
         self.add_unit_button = QPushButton("Add unit…")
         self.add_unit_button.clicked.connect(lambda: self._new_address(self.building.building if self.building else None))
         self.edit_building_button = QPushButton("Edit building…")
@@ -281,7 +287,7 @@ class AddressesView(QWidget):
     def _show_grid(self, grid: service.BuildingGrid) -> None:
         self.building = grid
         b = grid.building
-        self.title.setText(f"<span style='font-size:17px; font-weight:600'>{b.building or b.street}</span>")
+        self.title.setText(f"<span style='font-size:17px; font-weight:600'>{html.escape(b.building or b.street)}</span>")
         occupied = sum(1 for u in grid.units if u.account_id)
         floors = {u.floor for u in grid.units if u.floor is not None}
         self.subtitle.setText(f"{b.street}, {b.city} {b.region} {b.postal_code} · {len(grid.units):,} units on "
@@ -317,13 +323,29 @@ class AddressesView(QWidget):
             return
         state = unit_state(unit, self.building.today if self.building else date.today())
         if unit.account_id:
-            self.unit_info.setText(f"<b>Unit {unit.unit}</b> — {unit.account_number} {unit.account_name} "
-                                   f"({unit.status})")
+            text = (f"<b>Unit {html.escape(unit.unit)}</b> — {html.escape(unit.account_number)} "
+                    f"{html.escape(unit.account_name)} ({html.escape(unit.status)})")
             self.open_button.setText("Open account")
         else:
             when = f", serviceable from {unit.serviceable_from.isoformat()}" if state.key == "not_yet" else ""
-            self.unit_info.setText(f"<b>Unit {unit.unit}</b> — vacant{when}")
+            text = f"<b>Unit {html.escape(unit.unit)}</b> — vacant{when}"
             self.open_button.setText("New account here…")
+        self.unit_info.setText(text)
+        ctx = self.ctx
+        ctx.runner.submit(lambda: addresses_tenants(ctx, unit.id), lambda past: self._show_past(unit, text, past),
+                          lambda _exc: None, label="Reading the unit's history", key="unit-history", owner=self)
+
+    def _show_past(self, unit: UnitRow, text: str, past: list) -> None:
+        """The place keeps its history: who lived here before."""
+        if self.grid.selected_unit() is None or self.grid.selected_unit().id != unit.id:
+            return
+        earlier = [t for t in past if not t.current]
+        if earlier:
+            names = ", ".join(f"{html.escape(t.name)} (left {t.disconnected_on.isoformat()})" if t.disconnected_on
+                              else html.escape(t.name) for t in earlier[:3])
+            more = f" and {len(earlier) - 3} more" if len(earlier) > 3 else ""
+            text += f"<br><span style='color:#5b6673'>Before: {names}{more}</span>"
+        self.unit_info.setText(text)
 
     def activate_unit(self, unit: UnitRow | None) -> None:
         if unit is None or self.building is None:
