@@ -85,10 +85,10 @@ class NewAccountForm(QWidget):
         self.errors: dict[str, FieldError] = {k: FieldError() for k in (
             "address", "starts_on", "name", "type", "status", "number", "contacts", "parent", "form")}
         form = self._form = QFormLayout()
-        self._unit_row = unit_row
+        self._unit_row_label = QLabel("")
         form.addRow("Unit", self.unit_search)
         form.addRow("", self.unit_list)
-        form.addRow("", unit_row)
+        form.addRow(self._unit_row_label, unit_row)
         form.addRow("", self.errors["address"])
         form.addRow("Moves in", self.starts_on)
         form.addRow("", self.errors["starts_on"])
@@ -182,9 +182,7 @@ class NewAccountForm(QWidget):
         self.clear_unit.hide()
         self._form.setRowVisible(self.unit_search, False)
         self._form.setRowVisible(self.unit_list, False)
-        label = self._form.labelForField(self._unit_row)
-        if label is not None:
-            label.setText("Unit")
+        self._unit_row_label.setText("Unit")
 
     def set_starts_on(self, day: date) -> None:
         self.starts_on.setDate(_qdate(day))
