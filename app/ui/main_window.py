@@ -56,6 +56,9 @@ class TaskIndicator(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.label = QLabel()
+        # A long task name is cut short rather than widen the window.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setMinimumWidth(140)
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(160)
         self.bar.setMaximumHeight(14)
@@ -119,8 +122,8 @@ class MainWindow(QMainWindow):
         self.db_label.setObjectName("DatabaseLabel")
         self.db_label.setToolTip(ctx.db.describe())
         # A long file path may be cut short rather than widen the window.
-        self.db_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.db_label.setMinimumWidth(340)
+        self.db_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.db_label.setMinimumWidth(220)
         if ctx.read_only:
             self.db_label.setText(f"{ctx.db.describe()} — READ-ONLY")
             self.db_label.setToolTip(ctx.db.read_only_reason or "")
