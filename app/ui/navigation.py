@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 class Navigator(QObject):
     account_requested = Signal(int)  # account id
     building_requested = Signal(int, int)  # building id, unit id to select (0: none)
+    lookups_changed = Signal()  # statuses, types or groups were edited: filters and forms reload
 
     def open_account(self, account_id: int) -> None:
         self.account_requested.emit(account_id)

@@ -258,3 +258,17 @@ def test_groups_are_ticked_on_the_account_page_and_filter_the_list(qtbot, ctx) -
     with qtbot.waitSignal(view.model.count_changed, timeout=5000):
         view.group_filter.setCurrentIndex(view.group_filter.findData(group.id))
     assert view.model.rowCount() == 1 and view.model.row(0).id == target.id
+
+
+def test_a_group_added_in_settings_appears_in_the_list_filter_at_once(qtbot, ctx) -> None:  # noqa: ANN001
+    from app.accounts import lookups
+
+    window = _window(qtbot, ctx)
+    view: AccountsView = window.section("Accounts")
+    qtbot.waitUntil(lambda: view.group_filter.count() > 1, timeout=5000)
+    before = view.group_filter.count()
+    settings = window.section("Settings")
+    lookups.add_lookup(ctx.uow(), ctx.actor, lookups.LookupKind.GROUP, "Summer sublets")
+    settings.lookups.changed.emit()  # what the panel emits after an edit
+    qtbot.waitUntil(lambda: view.group_filter.count() == before + 1, timeout=5000)
+    assert view.group_filter.findText("Summer sublets") > 0

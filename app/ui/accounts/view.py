@@ -129,6 +129,7 @@ class AccountsView(QWidget):
         self.pages.addWidget(self.list_page)
         self.pages.addWidget(self.page)
         QShortcut(QKeySequence.StandardKey.New, self, self.new_account)
+        ctx.nav.lookups_changed.connect(self._on_lookups_changed)
 
         header_state = QSettings().value("accounts/header")
         if header_state is not None:
@@ -149,16 +150,28 @@ class AccountsView(QWidget):
             self._fill_filters, self._on_failed, label="Loading accounts", owner=self,
         )
 
+    def _on_lookups_changed(self) -> None:
+        """Settings changed a status, type or group: new choices in the filters, new colours and
+        names in the rows."""
+        self._load_lookups()
+        self.model.reload()
+
     def _fill_filters(self, lookups: service.Lookups) -> None:
         for combo, choices in ((self.status_filter, lookups.statuses), (self.type_filter, lookups.types),
                                (self.company_filter, lookups.companies), (self.group_filter, lookups.groups)):
+            chosen = combo.currentData()
             combo.blockSignals(True)
             while combo.count() > 1:
                 combo.removeItem(1)
             for choice in choices:
                 combo.addItem(choice.name, choice.id)
+            combo.setCurrentIndex(max(0, combo.findData(chosen)) if chosen is not None else 0)
             combo.blockSignals(False)
         self.group_filter.setVisible(bool(lookups.groups))
+        if any(c.currentData() is None and x is not None for c, x in (
+                (self.status_filter, self.model.query.status_id), (self.type_filter, self.model.query.type_id),
+                (self.group_filter, self.model.query.group_id))):
+            self._on_filter()  # a chosen filter value was deleted in Settings
         several = len(lookups.companies) > 1
         self.company_filter.setVisible(several)
         self.table.setColumnHidden(len(COLUMNS) - 1, not several)

@@ -230,6 +230,7 @@ class SettingsView(QScrollArea):
         self.database = DatabasePanel(ctx)
         self.company = CompanyPanel(ctx)
         self.lookups = LookupsPanel(ctx)
+        self.lookups.changed.connect(ctx.nav.lookups_changed)
         layout.addWidget(self.database)
         layout.addWidget(self.company)
         layout.addWidget(self.lookups)
