@@ -20,23 +20,18 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports PySide6
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import gc  # noqa: E402
 import math  # noqa: E402
 import multiprocessing  # noqa: E402
 import resource  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import psutil  # noqa: E402
-import psycopg  # noqa: E402
 from PySide6.QtCore import QEventLoop, QSortFilterProxyModel, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QStandardItemModel  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -45,7 +40,7 @@ from app import demo  # noqa: E402
 from app.accounts import service  # noqa: E402
 from app.accounts.repository import AccountQuery, AccountRow  # noqa: E402
 from app.core import schema  # noqa: E402
-from app.core.db import Database, open_database, sqlite_url  # noqa: E402
+from app.core.db import Database, open_database  # noqa: E402
 from app.core.permissions import Actor  # noqa: E402
 from app.core.secrets import SecretStore  # noqa: E402
 from app.ui.accounts.view import COLUMNS, make_accounts_model  # noqa: E402
@@ -53,7 +48,7 @@ from app.ui.context import AppContext  # noqa: E402
 from app.ui.tasks import TaskRunner  # noqa: E402
 from app.ui.widgets.paged_model import PagedTableModel  # noqa: E402
 from app.uow import UnitOfWork  # noqa: E402
-from tests.pgcluster import PgCluster  # noqa: E402
+from tests.benchmarks.databases import ENGINES, throwaway_database  # noqa: E402
 
 PAGE_SIZE = 100  # what the accounts view asks for
 WARM_RUNS = 20
@@ -108,33 +103,6 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-# -- databases ---------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def sqlite_database() -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="riser-bench-"))
-    try:
-        yield sqlite_url(folder / "bench.sqlite")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)  # the file and its -wal/-shm
-
-
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    if not PgCluster.available():
-        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql); leave it out with --engines sqlite")
-    cluster = PgCluster()
-    try:
-        say("  starting a throwaway PostgreSQL cluster …")
-        admin = cluster.start()
-        with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE riser_bench")
-        yield cluster.admin_url("riser_bench")
-    finally:
-        cluster.stop()
-
-
-DATABASES = {"sqlite": sqlite_database, "postgres": postgres_database}
 
 
 # -- phase 1: generate -------------------------------------------------------------------------
@@ -427,7 +395,7 @@ def print_table(engine: str, n: int, r: dict) -> None:
 
 def run_engine(engine: str, args: argparse.Namespace) -> dict:
     say(f"\n== {engine} ==")
-    with DATABASES[engine]() as url:
+    with throwaway_database(engine) as url:
         result = in_fresh_process(phase_generate, url, args.accounts, args.seed)
         say("  timing the database path (services, then the Qt model) …")
         result |= in_fresh_process(phase_database_path, url, args.scroll_pages)
@@ -445,9 +413,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"stops while scrolling through the Qt model (default {SCROLL_PAGES})")
     args = parser.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    unknown = [e for e in args.engines if e not in DATABASES]
+    unknown = [e for e in args.engines if e not in ENGINES]
     if unknown or not args.engines:
-        parser.error(f"--engines takes {', '.join(DATABASES)} (got {', '.join(unknown) or 'nothing'})")
+        parser.error(f"--engines takes {', '.join(ENGINES)} (got {', '.join(unknown) or 'nothing'})")
     return args
 
 

@@ -16,14 +16,9 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-import psycopg  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
@@ -34,27 +29,12 @@ from app.addresses import service  # noqa: E402
 from app.addresses.models import ServiceableAddress  # noqa: E402
 from app.addresses.normalise import match_key  # noqa: E402
 from app.core import schema  # noqa: E402
-from app.core.db import open_database, sqlite_url  # noqa: E402
+from app.core.db import open_database  # noqa: E402
 from app.core.permissions import Actor  # noqa: E402
 from app.ui.addresses.grid import BuildingGridWidget  # noqa: E402
 from app.uow import UnitOfWork  # noqa: E402
+from tests.benchmarks.databases import throwaway_database  # noqa: E402
 from tests.pgcluster import PgCluster  # noqa: E402
-
-
-@contextlib.contextmanager
-def engine_url(engine: str) -> Iterator[str]:
-    if engine == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield sqlite_url(Path(tmp) / "grid.sqlite")
-        return
-    cluster = PgCluster()
-    try:
-        admin = cluster.start()
-        with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE riser_grid")
-        yield cluster.admin_url("riser_grid")
-    finally:
-        cluster.stop()
 
 
 def make_tower(db, units: int) -> int:  # noqa: ANN001
@@ -127,7 +107,7 @@ def main() -> int:
         if engine == "postgres" and not PgCluster.available():
             print(f"{engine:<10}  (PostgreSQL is not installed; skipped)")
             continue
-        with engine_url(engine) as url:
+        with throwaway_database(engine, "riser_grid") as url:
             r = measure(url, args.units, args.repeat)
         print(f"{engine:<10}{r['query']:>10.1f}{r['draw']:>10.1f}{r['total']:>10.1f}{r['worst']:>10.1f}")
     return 0 if app else 1

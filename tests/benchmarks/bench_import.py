@@ -14,7 +14,6 @@ file again: every row should be unchanged and nothing written. Target: 50,000 ro
 from __future__ import annotations
 
 import argparse
-import contextlib
 import multiprocessing
 import os
 import random
@@ -23,18 +22,16 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import psycopg
 
 from app.addresses.importing import import_addresses, read_sheet
 from app.core import schema
-from app.core.db import open_database, sqlite_url
+from app.core.db import open_database
 from app.core.permissions import Actor
 from app.uow import UnitOfWork
-from tests.pgcluster import PgCluster
+from tests.benchmarks.databases import ENGINES, throwaway_database
 
 TARGET_S = 20.0
 
@@ -109,31 +106,6 @@ def write_csv(path: Path, rows: int, seed: int) -> int:
 
 # -- databases ---------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def sqlite_database() -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="riser-bench-import-"))
-    try:
-        yield sqlite_url(folder / "bench.sqlite")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    if not PgCluster.available():
-        raise RuntimeError("PostgreSQL is not installed; leave it out with --engines sqlite")
-    cluster = PgCluster()
-    try:
-        say("  starting a throwaway PostgreSQL cluster …")
-        admin = cluster.start()
-        with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE riser_bench")
-        yield cluster.admin_url("riser_bench")
-    finally:
-        cluster.stop()
-
-
-DATABASES = {"sqlite": sqlite_database, "postgres": postgres_database}
 
 
 # -- one import, in its own process ------------------------------------------------------------
@@ -169,7 +141,7 @@ def in_fresh_process(fn, *args):  # noqa: ANN001, ANN202
 def run_engine(engine: str, path: Path) -> list[dict]:
     say(f"\n== {engine} ==")
     runs = []
-    with DATABASES[engine]() as url:
+    with throwaway_database(engine) as url:
         in_fresh_process(phase_prepare, url)
         for run in ("first import", "same file again"):
             result = in_fresh_process(phase_import, url, str(path))
@@ -201,8 +173,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    if not engines or any(e not in DATABASES for e in engines):
-        parser.error(f"--engines takes {', '.join(DATABASES)}")
+    if not engines or any(e not in ENGINES for e in engines):
+        parser.error(f"--engines takes {', '.join(ENGINES)}")
     folder = Path(tempfile.mkdtemp(prefix="riser-bench-csv-"))
     try:
         path = folder / "addresses.csv"
