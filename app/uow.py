@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from app.accounts.history_repository import HistoryRepository
+from app.accounts.lookups_repository import LookupsRepository
+from app.accounts.notes_repository import NotesRepository
 from app.accounts.repository import AccountRepository
 from app.addresses.repository import AddressRepository
 from app.companies.repository import CompanyRepository
@@ -31,6 +34,18 @@ class UnitOfWork(UnitOfWorkBase):
         return AccountRepository(self.session, self.db.capabilities)
 
     @cached_property
+    def notes(self) -> NotesRepository:
+        return NotesRepository(self.session)
+
+    @cached_property
+    def lookups(self) -> LookupsRepository:
+        return LookupsRepository(self.session)
+
+    @cached_property
+    def history(self) -> HistoryRepository:
+        return HistoryRepository(self.session)
+
+    @cached_property
     def addresses(self) -> AddressRepository:
         return AddressRepository(self.session)
 
@@ -40,8 +55,9 @@ class UnitOfWork(UnitOfWorkBase):
 
     def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
         # Repositories hold the session: forget them with it.
-        for name in ("staff", "companies", "accounts", "addresses", "scheduling"):
-            self.__dict__.pop(name, None)
+        for name, attr in vars(UnitOfWork).items():
+            if isinstance(attr, cached_property):
+                self.__dict__.pop(name, None)
         return super().__exit__(exc_type, exc, tb)
 
 

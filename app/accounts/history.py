@@ -20,7 +20,6 @@ from app.accounts.history_repository import (
     ACCOUNT_ENTITY,
     CONTACT_ENTITY,
     EVENT_ENTITIES,
-    HistoryRepository,
 )
 from app.accounts.notes import format_duration
 from app.accounts.notes_repository import CALL_ENTITY, NOTE_ENTITY
@@ -48,7 +47,7 @@ def account_history(uow: UnitOfWork, actor: Actor, account_id: int, limit: int =
     with uow:
         if uow.accounts.get(account_id) is None:
             raise NotFound("That account no longer exists.")
-        repo = HistoryRepository(uow.session)
+        repo = uow.history
         bodies = repo.note_bodies(account_id)
         wanted: dict[str, list[int]] = {
             ACCOUNT_ENTITY: [account_id],

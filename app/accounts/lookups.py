@@ -94,7 +94,7 @@ def list_lookups(uow: UnitOfWork, actor: Actor, kind: LookupKind) -> list[Lookup
     """The list in its order, each row with how many accounts use it."""
     actor.require(Permission.ACCOUNTS_VIEW)
     with uow:
-        repo = LookupsRepository(uow.session)
+        repo = uow.lookups
         usage = repo.usage(kind.model)
         return [_row(r, usage.get(r.id, 0)) for r in repo.all(kind.model)]
 
@@ -105,7 +105,7 @@ def account_groups(uow: UnitOfWork, actor: Actor, account_id: int) -> list[Group
     with uow:
         if uow.accounts.get(account_id) is None:
             raise NotFound("That account no longer exists.")
-        return [GroupChoice(g.id, g.name, g.colour) for g in LookupsRepository(uow.session).groups_of(account_id)]
+        return [GroupChoice(g.id, g.name, g.colour) for g in uow.lookups.groups_of(account_id)]
 
 
 # -- changing the lists ------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def add_lookup(uow: UnitOfWork, actor: Actor, kind: LookupKind, name: str, colou
     if activates and kind is not LookupKind.STATUS:
         raise ValidationError("Only a status activates an account.", "activates")
     with uow:
-        repo = LookupsRepository(uow.session)
+        repo = uow.lookups
         _check_unique(repo, kind, name, None)
         values: dict = {"name": name, "colour": colour}
         if kind is LookupKind.STATUS:
@@ -178,7 +178,7 @@ def reorder_lookups(uow: UnitOfWork, actor: Actor, kind: LookupKind, ordered_ids
     actor.require(Permission.SETTINGS_MANAGE)
     _require_ordered(kind)
     with uow:
-        repo = LookupsRepository(uow.session)
+        repo = uow.lookups
         rows = repo.all(kind.model)
         if sorted(ordered_ids) != sorted(r.id for r in rows):
             raise ValidationError(f"The list of {kind.plural} changed meanwhile — reload it and try again.")
@@ -247,7 +247,7 @@ def set_account_groups(uow: UnitOfWork, actor: Actor, account_id: int, group_ids
     with uow:
         if uow.accounts.get(account_id) is None:
             raise NotFound("That account no longer exists.")
-        repo = LookupsRepository(uow.session)
+        repo = uow.lookups
         groups = {g.id: g for g in repo.all(AccountGroup)}
         if wanted - groups.keys():
             raise ValidationError("A chosen group no longer exists — reload and choose again.", "groups")
@@ -268,7 +268,7 @@ def _row(r: Lookup, accounts: int) -> LookupRow:
 
 
 def _get(uow: UnitOfWork, kind: LookupKind, item_id: int) -> tuple[LookupsRepository, Lookup]:
-    repo = LookupsRepository(uow.session)
+    repo = uow.lookups
     row = repo.get(kind.model, item_id)
     if row is None:
         raise NotFound(f"That {kind.noun} no longer exists — reload the list.")

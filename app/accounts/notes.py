@@ -83,7 +83,7 @@ def list_notes(uow: UnitOfWork, actor: Actor, account_id: int) -> list[NoteRow]:
     actor.require(Permission.ACCOUNTS_VIEW)
     with uow:
         _require_account(uow, account_id)
-        repo = NotesRepository(uow.session)
+        repo = uow.notes
         return _note_rows(uow, repo, repo.notes(account_id, pinned_first=True))
 
 
@@ -92,7 +92,7 @@ def pinned_notes(uow: UnitOfWork, actor: Actor, account_id: int) -> list[NoteRow
     actor.require(Permission.ACCOUNTS_VIEW)
     with uow:
         _require_account(uow, account_id)
-        repo = NotesRepository(uow.session)
+        repo = uow.notes
         return _note_rows(uow, repo, repo.notes(account_id, pinned_only=True))
 
 
@@ -101,7 +101,7 @@ def list_calls(uow: UnitOfWork, actor: Actor, account_id: int) -> list[CallRow]:
     actor.require(Permission.ACCOUNTS_VIEW)
     with uow:
         _require_account(uow, account_id)
-        repo = NotesRepository(uow.session)
+        repo = uow.notes
         return _call_rows(uow, repo, repo.calls(account_id))
 
 
@@ -110,7 +110,7 @@ def timeline(uow: UnitOfWork, actor: Actor, account_id: int, limit: int = TIMELI
     actor.require(Permission.ACCOUNTS_VIEW)
     with uow:
         _require_account(uow, account_id)
-        repo = NotesRepository(uow.session)
+        repo = uow.notes
         notes = _note_rows(uow, repo, repo.notes(account_id, limit=limit))
         calls = _call_rows(uow, repo, repo.calls(account_id, limit=limit))
     rows = [TimelineRow("note", n.id, n.created_at, n.created_by, n.body, pinned=n.pinned) for n in notes]
@@ -126,7 +126,7 @@ def call_contacts(uow: UnitOfWork, actor: Actor, account_id: int) -> list[Contac
     with uow:
         _require_account(uow, account_id)
         return [ContactChoice(c.id, c.name, c.phone or c.mobile)
-                for c in NotesRepository(uow.session).contacts(account_id)]
+                for c in uow.notes.contacts(account_id)]
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def add_note(uow: UnitOfWork, actor: Actor, account_id: int, body: str, pinned: 
     body = _clean_text(body, NOTE_MAX, "body", "Write something in the note first.", "A note")
     with uow:
         _require_account(uow, account_id)
-        repo = NotesRepository(uow.session)
+        repo = uow.notes
         note = AccountNote(account_id=account_id, body=body, pinned=bool(pinned), created_at=utcnow(),
                            created_by_id=actor.user_id)
         repo.add(note)
@@ -150,7 +150,7 @@ def add_note(uow: UnitOfWork, actor: Actor, account_id: int, body: str, pinned: 
 def set_pinned(uow: UnitOfWork, actor: Actor, note_id: int, pinned: bool) -> NoteRow:
     actor.require(Permission.ACCOUNTS_EDIT)
     with uow:
-        repo = NotesRepository(uow.session)
+        repo = uow.notes
         note = repo.note(note_id)
         if note is None:
             raise NotFound("That note no longer exists.")
@@ -185,7 +185,7 @@ def add_call(
                           "A call summary")
     with uow:
         _require_account(uow, account_id)
-        repo = NotesRepository(uow.session)
+        repo = uow.notes
         contact_name = ""
         if contact_id is not None:
             contact = repo.contact(contact_id)
