@@ -8,13 +8,13 @@ on their own, so a vacant unit is found too.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from app.accounts.models import Contact
 from app.accounts.repository import AccountQuery, AccountRow
+from app.accounts.service import compose_search_text
 from app.addresses.repository import AddressHit
 from app.core.permissions import Actor, Permission
 from app.uow import UnitOfWork
@@ -51,8 +51,7 @@ def search_everything(uow: UnitOfWork, actor: Actor, text: str, limit: int = 8) 
             if by_id:
                 for c in uow.session.scalars(select(Contact).where(Contact.account_id.in_(list(by_id)))
                                              .order_by(Contact.account_id, Contact.id)):
-                    haystack = " ".join((c.name, c.email, c.phone, re.sub(r"\D", "", c.phone),
-                                         c.mobile, re.sub(r"\D", "", c.mobile))).lower()
+                    haystack = compose_search_text([], [(c.name, c.email, c.phone, c.mobile)])
                     if not all(t in haystack for t in terms):
                         continue
                     account = by_id[c.account_id]

@@ -84,8 +84,14 @@ def _contains(column, term: str):  # noqa: ANN001, ANN202 - a plain scan: addres
     return column.like(f"%{escaped}%", escape="\\")
 
 
-def _occupant_join():  # noqa: ANN202 - the occupying account of a unit (not disconnected)
-    return and_(Account.address_id == A.id, Account.disconnected_on.is_(None))
+def _occupant():  # noqa: ANN202
+    """Join condition for the account occupying a unit: one account not disconnected — the
+    earliest, so on the day of a turnover the tenant leaving still shows. Correlated, so it is
+    an index lookup per address row, never an aggregate over every account."""
+    first = (select(func.min(Account.id))
+             .where(Account.address_id == A.id, Account.disconnected_on.is_(None))
+             .correlate(A).scalar_subquery())
+    return Account.id == first
 
 
 class AddressRepository:
@@ -190,33 +196,21 @@ class AddressRepository:
             select(A.id, A.unit, A.floor, A.serviceable_from, Account.id, Account.number, Account.name,
                    AccountStatus.name, AccountStatus.colour, AccountStatus.activates)
             .select_from(A)
-            .outerjoin(Account, _occupant_join())
+            .outerjoin(Account, _occupant())
             .outerjoin(AccountStatus, AccountStatus.id == Account.status_id)
             .where(A.parent_id == building_id)
-            .order_by(A.floor, A.unit, A.id, Account.id)
+            .order_by(A.floor, A.unit, A.id)
         )
-        seen: set[int] = set()
-        rows = []
-        for r in self.session.execute(stmt):
-            if r[0] in seen:  # two occupants during a turnover: the older one shows
-                continue
-            seen.add(r[0])
-            rows.append(UnitRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7] or "", r[8] or "",
-                                bool(r[9])))
-        return rows
+        return [UnitRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7] or "", r[8] or "", bool(r[9]))
+                for r in self.session.execute(stmt)]
 
     def search(self, text: str, limit: int = 20, vacant_only: bool = False, units_only: bool = False,
                today: date | None = None) -> list[AddressHit]:
         parent = aliased(A)
-        # One occupant per unit (the earliest), even on the day of a turnover.
-        first = (select(Account.address_id, func.min(Account.id).label("account_id"))
-                 .where(Account.disconnected_on.is_(None), Account.address_id.is_not(None))
-                 .group_by(Account.address_id).subquery())
         stmt = (
             select(A, parent.building, Account.number, Account.name)
             .outerjoin(parent, parent.id == A.parent_id)
-            .outerjoin(first, first.c.address_id == A.id)
-            .outerjoin(Account, Account.id == first.c.account_id)
+            .outerjoin(Account, _occupant())
         )
         for word in search_words(text):
             stmt = stmt.where(_contains(A.search_text, word))

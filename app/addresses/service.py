@@ -160,7 +160,9 @@ def tenants(uow: UnitOfWork, actor: Actor, address_id: int) -> list[TenantRow]:
     with uow:
         rows = [TenantRow(a.id, a.number, a.name, a.status.name, a.disconnected_on is None, a.disconnected_on)
                 for a in uow.addresses.accounts_at([address_id])]
-    return sorted(rows, key=lambda r: (not r.current, -(r.disconnected_on.toordinal() if r.disconnected_on else 0)))
+    current = [r for r in rows if r.current]
+    past = sorted((r for r in rows if not r.current), key=lambda r: r.disconnected_on, reverse=True)
+    return current + past
 
 
 # -- writing -----------------------------------------------------------------------------------

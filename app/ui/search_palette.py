@@ -26,6 +26,8 @@ class SearchPalette(QDialog):
         self.results = QListWidget()
         self.results.setObjectName("PaletteResults")
         self.results.itemActivated.connect(self._open)
+        self._searched = ""  # the text the shown results are for
+        self._open_when_ready = False  # Enter came before the results: open the first when they do
         self.hint = QLabel("↑ ↓ to choose · Enter to open · Esc to close")
         self.hint.setObjectName("CountLabel")
         layout = QVBoxLayout(self)
@@ -51,9 +53,6 @@ class SearchPalette(QDialog):
                 self.reject()
                 return True
         return super().eventFilter(obj, event)
-
-    _searched = ""
-    _open_when_ready = False
 
     def _pending(self) -> bool:
         return self.box.text() != self._searched

@@ -90,7 +90,7 @@ def test_a_newer_schema_opens_read_only_and_refuses_every_write(db_url: str) -> 
 
 @pytest.mark.parametrize("shared", [True, False])
 def test_an_outdated_schema_is_upgraded_only_when_local(monkeypatch, shared: bool, db) -> None:  # noqa: ANN001
-    """Only one revision exists so far, so 'older' is simulated at the inspection step."""
+    """What the start-up does with each verdict; a real upgrade from 0001 is tested below."""
     outdated = schema.SchemaState(schema.SchemaStatus.OUTDATED, "0000old", schema.head_revision())
     calls = []
     monkeypatch.setattr(schema, "inspect_schema", lambda _db: outdated)

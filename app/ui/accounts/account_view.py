@@ -60,6 +60,8 @@ class AccountPage(QWidget):
         self.ctx = ctx
         self.setObjectName("AccountPage")
         self.data: AccountPageData | None = None
+        self._pending_id: int | None = None  # the account being shown (set before its data arrives)
+        self._loaded_tabs: set[int] = set()  # tabs filled for it, each when first shown
         self.editable = ctx.actor.can(Permission.ACCOUNTS_EDIT) and not ctx.read_only
 
         self.back_button = QPushButton("← Accounts")
@@ -177,7 +179,7 @@ class AccountPage(QWidget):
 
     def _on_tab(self, index: int) -> None:
         """Tabs load when first shown (and again after the account is reloaded)."""
-        account_id = getattr(self, "_pending_id", None)
+        account_id = self._pending_id
         if account_id is None or index in self._loaded_tabs:
             return
         tab = {2: self.notes_tab, 3: self.events_tab, 4: self.history_tab}.get(index)

@@ -193,9 +193,9 @@ class NewAccountForm(QWidget):
             self._set_parent(owner)
 
     def _on_shell(self, on: bool) -> None:
-        self.parent_number.setEnabled(True)
-        self.parent_label.setText(self.parent_label.text() if self.parent_account else
-                                  ("required for a shell account" if on else "optional"))
+        """The hint beside the parent number, until a parent is found."""
+        if self.parent_account is None:
+            self.parent_label.setText("required for a shell account" if on else "optional")
 
     def _find_parent(self) -> None:
         number, ctx = self.parent_number.text().strip(), self.ctx

@@ -89,10 +89,6 @@ class Legend(QWidget):
         self.layout_.addStretch(1)
 
 
-def addresses_tenants(ctx: AppContext, address_id: int) -> list:
-    return service.tenants(ctx.uow(), ctx.actor, address_id)
-
-
 class AddressesView(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -332,7 +328,7 @@ class AddressesView(QWidget):
             self.open_button.setText("New account here…")
         self.unit_info.setText(text)
         ctx = self.ctx
-        ctx.runner.submit(lambda: addresses_tenants(ctx, unit.id), lambda past: self._show_past(unit, text, past),
+        ctx.runner.submit(lambda: service.tenants(ctx.uow(), ctx.actor, unit.id), lambda past: self._show_past(unit, text, past),
                           lambda _exc: None, label="Reading the unit's history", key="unit-history", owner=self)
 
     def _show_past(self, unit: UnitRow, text: str, past: list) -> None:
