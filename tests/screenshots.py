@@ -74,7 +74,6 @@ def main() -> int:
         page.tabs.setCurrentIndex(2)
         pump(500)
         window.grab().save(str(out / "account-notes.png"))
-        page.tabs.setCurrentIndex(0)
         page.edit()
         pump(300)
         page.dialog.grab().save(str(out / "account-form.png"))
@@ -88,6 +87,24 @@ def main() -> int:
         pump(300)
         page.dialog.grab().save(str(out / "move-in.png"))
         page.dialog.reject()
+        from datetime import date, timedelta
+
+        from app.scheduling import service as scheduling
+
+        inactive = next(x.id for x in page.data.lookups.statuses if x.name == "Inactive")
+        scheduling.schedule_move_out(UnitOfWork(db), actor, account_id, date.today() + timedelta(days=21),
+                                     "Moving out", inactive, date.today())
+        page.reload()
+        pump(500)
+        page.tabs.setCurrentIndex(3)
+        pump(500)
+        window.grab().save(str(out / "account-events.png"))
+        page.tabs.setCurrentIndex(4)
+        pump(500)
+        window.grab().save(str(out / "account-history.png"))
+        page.tabs.setCurrentIndex(0)
+        pump(200)
+        window.grab().save(str(out / "account-moving-out.png"))
         page.back.emit()
     view.new_account()
     pump(500)
@@ -104,6 +121,17 @@ def main() -> int:
     addresses.table.selectRow(1)
     pump(500)
     window.grab().save(str(out / "building-grid.png"))
+    from app.ui.addresses.form import AddressDialog
+
+    building = addresses.building
+    if building is not None:
+        dialog = AddressDialog(ctx, None, building.building, window)
+        dialog.show()
+        dialog.inputs["unit"].setText(f"Apt {building.units[0].unit}")
+        dialog.save()
+        pump(500)
+        dialog.grab().save(str(out / "address-duplicate.png"))
+        dialog.reject()
     window.section("Billing")
     pump(100)
     window.grab().save(str(out / "empty-section.png"))

@@ -250,6 +250,13 @@ def occupant(uow: UnitOfWork, actor: Actor, address_id: int) -> Occupant | None:
         return Occupant(a.id, a.number, a.name, _leaving_on(uow, a.id))
 
 
+def leaving_on(uow: UnitOfWork, actor: Actor, account_id: int) -> date | None:
+    """The date of the account's scheduled disconnection (its move-out), if one is pending."""
+    actor.require(Permission.ACCOUNTS_VIEW)
+    with uow:
+        return _leaving_on(uow, account_id)
+
+
 def find_by_number(uow: UnitOfWork, actor: Actor, number: str) -> Occupant | None:
     actor.require(Permission.ACCOUNTS_VIEW)
     with uow:

@@ -113,7 +113,8 @@ def _occupied_account(ctx) -> accounts.AccountDetail:  # noqa: ANN001
     rows = accounts.list_accounts(ctx.uow(), ctx.actor, accounts.AccountQuery(), 0, 50)
     for row in rows:
         d = accounts.get_account(ctx.uow(), ctx.actor, row.id)
-        if d.address_id and d.disconnected_on is None and d.status == "Active" and not d.is_shell:
+        if (d.address_id and d.disconnected_on is None and d.status == "Active" and not d.is_shell
+                and accounts.leaving_on(ctx.uow(), ctx.actor, d.id) is None):
             return d
     raise AssertionError("no active tenant in the demo data")
 

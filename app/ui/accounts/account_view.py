@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import date
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -37,6 +38,7 @@ class AccountPageData:
     pinned: list[notes_service.NoteRow]
     tenants: list[addresses.TenantRow]  # everyone who has lived at this unit
     lookups: service.Lookups
+    leaving_on: date | None  # a move-out is scheduled for this day
 
 
 def load_page(ctx: AppContext, account_id: int) -> AccountPageData:
@@ -44,7 +46,8 @@ def load_page(ctx: AppContext, account_id: int) -> AccountPageData:
     detail = service.get_account(uow(), actor, account_id)
     pinned = notes_service.pinned_notes(uow(), actor, account_id)
     tenants = addresses.tenants(uow(), actor, detail.address_id) if detail.address_id else []
-    return AccountPageData(detail, pinned, tenants, service.lookups(uow(), actor))
+    leaving = service.leaving_on(uow(), actor, account_id) if detail.disconnected_on is None else None
+    return AccountPageData(detail, pinned, tenants, service.lookups(uow(), actor), leaving)
 
 
 def _pill(text: str, colour: str) -> str:
@@ -190,7 +193,8 @@ class AccountPage(QWidget):
     def _show(self, data: AccountPageData) -> None:
         self.data = data
         d = data.detail
-        gone = f" · disconnected {d.disconnected_on.isoformat()}" if d.disconnected_on else ""
+        gone = f" · disconnected {d.disconnected_on.isoformat()}" if d.disconnected_on else (
+            f" · <b>moving out {data.leaving_on.isoformat()}</b>" if data.leaving_on else "")
         self.title.setText(f"<span style='font-size:18px'><b>{E(d.number)}</b> · {E(d.name)}</span>&nbsp;&nbsp;"
                            f"{_pill(E(d.status), d.status_colour or '#607d8b')}")
         address = (f"<a href='building:{d.building_id}:{d.address_id}'>{E(d.address)}</a>" if d.address_id
@@ -209,13 +213,21 @@ class AccountPage(QWidget):
             self.pinned.hide()
         self._fill_overview(data)
         self._fill_contacts(d)
-        live = d.disconnected_on is None
+        live = d.disconnected_on is None and data.leaving_on is None  # nothing to disconnect twice
         self.edit_button.setEnabled(self.editable)
         self.groups_button.setEnabled(self.editable and bool(data.lookups.groups))
         self.groups_button.setToolTip("Tag the account with groups, usable as a filter in the list" if data.lookups.groups
                                       else "No groups yet: add them in Settings → Groups")
         self.move_out_button.setEnabled(self.editable and live and d.address_id is not None)
         self.disconnect_button.setEnabled(self.editable and live)
+        if data.leaving_on is not None:
+            why = (f"A move-out is already scheduled for {data.leaving_on.isoformat()} "
+                   "(Scheduled events tab to cancel it)")
+            self.move_out_button.setToolTip(why)
+            self.disconnect_button.setToolTip(why)
+        else:
+            self.move_out_button.setToolTip("Schedule the move-out and set up the next tenant")
+            self.disconnect_button.setToolTip("")
 
     def _fill_overview(self, data: AccountPageData) -> None:
         d = data.detail
