@@ -28,9 +28,9 @@ DEBIAN_RUNTIME = [
     "libegl1", "libgl1", "libxkbcommon0", "libxkbcommon-x11-0", "libfontconfig1", "fonts-dejavu-core",
     "libdbus-1-3", "libglib2.0-0", "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0",
     "libxcb-randr0", "libxcb-render-util0", "libxcb-shape0", "libxcb-xfixes0", "libxcb-xkb1",
-    "libxcb-sync1", "libxcb-shm0", "libx11-xcb1",
+    "libxcb-sync1", "libxcb-shm0", "libx11-xcb1", "libzbar0",
 ]
-DEBIAN_TEST = ["postgresql"]
+DEBIAN_TEST = ["postgresql", "poppler-utils"]
 
 
 def say(message: str) -> None:
