@@ -9,6 +9,9 @@ from app.companies.models import Company
 from app.core.audit import AuditEntry
 from app.core.counters import Counter
 from app.core.orm import Base
+from app.inventory.models import (
+    Category, Item, ItemIdentifier, ItemModel, Location, Manufacturer, ModelField, Movement, Stock,
+)
 from app.scheduling.models import ScheduledEvent
 from app.staff.models import Role, RolePermission, User
 
@@ -16,6 +19,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Account", "AccountGroup", "AccountNote", "AccountStatus", "AccountType", "AuditEntry", "Base",
-    "CallLog", "Company", "Contact", "Counter", "Role", "RolePermission", "ScheduledEvent",
+    "CallLog", "Category", "Company", "Contact", "Counter", "Item", "ItemIdentifier", "ItemModel",
+    "Location", "Manufacturer", "ModelField", "Movement", "Stock", "Role", "RolePermission", "ScheduledEvent",
     "ServiceableAddress", "User", "account_group_members", "metadata",
 ]

@@ -16,6 +16,7 @@ from app.addresses.repository import AddressRepository
 from app.companies.repository import CompanyRepository
 from app.core.db import Database
 from app.core.uow import UnitOfWorkBase
+from app.inventory.repository import InventoryRepository
 from app.scheduling.repository import ScheduledEventRepository
 from app.staff.repository import StaffRepository
 
@@ -52,6 +53,10 @@ class UnitOfWork(UnitOfWorkBase):
     @cached_property
     def scheduling(self) -> ScheduledEventRepository:
         return ScheduledEventRepository(self.session, self.db.capabilities)
+
+    @cached_property
+    def inventory(self) -> InventoryRepository:
+        return InventoryRepository(self.session)
 
     def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
         # Repositories hold the session: forget them with it.
