@@ -33,7 +33,7 @@ _PRINTABLE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
 
 def luhn_valid(digits: str) -> bool:
     """The Luhn check (IMEI's last digit, card numbers): True when ``digits`` passes."""
-    if not digits.isdigit():
+    if not _is_digits(digits):
         return False
     total = 0
     for position, char in enumerate(reversed(digits)):
@@ -49,6 +49,10 @@ def luhn_valid(digits: str) -> bool:
 def _mac_hex(text: str) -> str | None:
     hex12 = _MAC_SEPARATORS.sub("", text).upper()
     return hex12 if _HEX12.fullmatch(hex12) else None
+
+
+def _is_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def _digits(text: str) -> str:
@@ -75,14 +79,14 @@ def normalise(kind: str, text: str, *, label: str = "", pattern: str = "") -> tu
         return ":".join(hex12[i:i + 2] for i in range(0, 12, 2)), hex12
     if kind == IMEI:
         digits = _digits(text)
-        if not digits.isdigit() or len(digits) != 15:
+        if not _is_digits(digits) or len(digits) != 15:
             raise ValidationError(f"{name} “{text}” must be 15 digits.")
         if not luhn_valid(digits):
             raise ValidationError(f"{name} “{text}” has a wrong check digit (the last digit).")
         return digits, digits
     if kind == IMSI:
         digits = _digits(text)
-        if not digits.isdigit() or not 6 <= len(digits) <= 15:
+        if not _is_digits(digits) or not 6 <= len(digits) <= 15:
             raise ValidationError(f"{name} “{text}” must be 6 to 15 digits.")
         return digits, digits
     # Serial numbers and custom fields.
@@ -120,7 +124,7 @@ def lookup_candidates(code: str) -> list[str]:
     if hex12:
         found.append(hex12)
     digits = _digits(text)
-    if digits.isdigit() and digits not in found:
+    if _is_digits(digits) and digits not in found:
         found.append(digits)
     upper = text.upper()
     if upper not in found:
@@ -136,7 +140,7 @@ def guess_kind(code: str) -> str:
     if _mac_hex(text) and not text.isdigit():
         return MAC
     digits = _digits(text)
-    if digits.isdigit():
+    if _is_digits(digits):
         if len(digits) == 15 and luhn_valid(digits):
             return IMEI
         if len(digits) in (14, 15):

@@ -1,0 +1,1 @@
+"""Inventory: items, locations, stock movements and barcode labels (no Qt)."""
