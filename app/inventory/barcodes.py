@@ -9,8 +9,8 @@ Three jobs, no Qt:
 * **Labels.** :class:`LabelStock` describes a sheet or roll of labels in points;
   :func:`render_labels` lays :class:`Label` values out on it and writes a PDF.
 * **Reading.** :func:`decode_image` finds every barcode and QR code in a picture (a scan of a
-  sheet, a photo of a box) with pyzbar; :func:`guess_field_kind` says whether a code looks like a
-  MAC address, an IMEI, an IMSI or a plain serial number.
+  sheet, a photo of a box) with pyzbar; ``identifiers.guess_kind`` then says whether each looks
+  like a MAC address, an IMEI, an IMSI or a plain serial number.
 
 Coordinates follow reportlab: points (1/72 inch), origin at the bottom-left of the page, and a box
 is given by its bottom-left corner, width and height.

@@ -16,7 +16,13 @@ from app.core.errors import ConflictError, NotFound, ValidationError
 from app.core.permissions import Actor, Permission
 from app.inventory import identifiers as ids
 from app.inventory.models import (
-    QUANTITY, SERIALIZED, Category, ItemModel, Location, Manufacturer, ModelField,
+    QUANTITY,
+    SERIALIZED,
+    Category,
+    ItemModel,
+    Location,
+    Manufacturer,
+    ModelField,
 )
 from app.inventory.repository import InventoryRepository
 from app.uow import UnitOfWork

@@ -10,8 +10,17 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import Account
 from app.inventory.models import (
-    IN_STOCK, QUANTITY, Category, Item, ItemIdentifier, ItemModel, Location, Manufacturer,
-    ModelField, Movement, Stock,
+    IN_STOCK,
+    QUANTITY,
+    Category,
+    Item,
+    ItemIdentifier,
+    ItemModel,
+    Location,
+    Manufacturer,
+    ModelField,
+    Movement,
+    Stock,
 )
 from app.staff.models import User
 

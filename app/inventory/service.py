@@ -24,10 +24,32 @@ from app.core.counters import take_next
 from app.core.errors import ConflictError, NotFound, RiserError, ValidationError
 from app.core.permissions import Actor, Permission
 from app.inventory import identifiers as ids
-from app.inventory.catalogue import FieldSpec, LocationRow, location_paths, location_rows, location_subtree
+from app.inventory.catalogue import (
+    FieldSpec,
+    LocationRow,
+    location_paths,
+    location_rows,
+    location_subtree,
+)
 from app.inventory.models import (
-    ASSIGNED, FAULTY, HOLDER_ACCOUNT, HOLDER_LOCATION, HOLDER_NONE, HOLDER_STAFF, HOLDER_VENDOR, IN_STOCK,
-    INSTALLED, QUANTITY, RETIRED, RMA, SERIALIZED, STATE_LABELS, STATES, Item, ItemIdentifier, ItemModel,
+    ASSIGNED,
+    FAULTY,
+    HOLDER_ACCOUNT,
+    HOLDER_LOCATION,
+    HOLDER_NONE,
+    HOLDER_STAFF,
+    HOLDER_VENDOR,
+    IN_STOCK,
+    INSTALLED,
+    QUANTITY,
+    RETIRED,
+    RMA,
+    SERIALIZED,
+    STATE_LABELS,
+    STATES,
+    Item,
+    ItemIdentifier,
+    ItemModel,
     Movement,
 )
 from app.inventory.repository import InventoryRepository, ItemQuery
