@@ -37,7 +37,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationVersion(__version__)
     theme = RESOURCES / "theme.qss"
     if theme.exists():
-        app.setStyleSheet(theme.read_text(encoding="utf-8"))
+        app.setStyleSheet(theme.read_text(encoding="utf-8").replace("@RESOURCES@", RESOURCES.as_posix()))
     icon = RESOURCES / "riser.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
