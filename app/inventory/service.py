@@ -429,9 +429,11 @@ def stock_levels(uow: UnitOfWork, actor: Actor, location_id: int | None = None) 
 # -- creating and editing items ------------------------------------------------------------------
 
 def _clean_identifiers(
-    repo: InventoryRepository, labels: _Labels, model_id: int, given: dict[str, str], *, exclude_item: int | None = None
+    repo: InventoryRepository, labels: _Labels, model_id: int, given: dict[str, str], *,
+    exclude_item: int | None = None, partial: bool = False,
 ) -> list[tuple[FieldSpec, str, str]]:
-    """Check the identifiers against the model's fields; return (field, value, lookup) per value."""
+    """Check the identifiers against the model's fields; return (field, value, lookup) per value.
+    ``partial``: an item still being scanned; a required field may be empty for now."""
     model, name = labels.model(model_id)
     if model.tracking != SERIALIZED:
         raise ValidationError(f"{name} is counted by quantity, not one by one.", "model_id")
@@ -443,7 +445,7 @@ def _clean_identifiers(
     for key, spec in fields.items():
         text = (given.get(key) or "").strip()
         if not text:
-            if spec.required:
+            if spec.required and not partial:
                 raise ValidationError(f"{spec.label} is required for {name}.", key)
             continue
         try:
@@ -790,15 +792,16 @@ def take_stock(
 # -- receiving -----------------------------------------------------------------------------------
 
 def check_receive_line(
-    uow: UnitOfWork, actor: Actor, line: ReceiveLine, pending: Sequence[ReceiveLine] = ()
+    uow: UnitOfWork, actor: Actor, line: ReceiveLine, pending: Sequence[ReceiveLine] = (), *, partial: bool = False
 ) -> None:
     """Check one scanned line before it joins the batch: its format, and that no item (in the
-    database or already in the batch) has the same identifier. Raises ValidationError."""
+    database or already in the batch) has the same identifier. ``partial``: the item is still
+    being scanned, so its missing required fields are not an error yet. Raises ValidationError."""
     actor.require(Permission.INVENTORY_VIEW)
     with uow:
         repo = uow.inventory
         labels = _Labels(repo)
-        _check_line(repo, labels, line, _pending_lookups(labels, pending))
+        _check_line(repo, labels, line, _pending_lookups(labels, pending), partial=partial)
 
 
 def _pending_lookups(labels: _Labels, lines: Sequence[ReceiveLine]) -> dict[tuple, int]:
@@ -821,12 +824,14 @@ def _pending_lookups(labels: _Labels, lines: Sequence[ReceiveLine]) -> dict[tupl
     return seen
 
 
-def _check_line(repo: InventoryRepository, labels: _Labels, line: ReceiveLine, seen: dict[tuple, int]) -> list:
+def _check_line(
+    repo: InventoryRepository, labels: _Labels, line: ReceiveLine, seen: dict[tuple, int], *, partial: bool = False
+) -> list:
     model, name = labels.model(line.model_id)
     if model.tracking == QUANTITY:
         _positive(line.quantity)
         return []
-    cleaned = _clean_identifiers(repo, labels, line.model_id, line.identifiers)
+    cleaned = _clean_identifiers(repo, labels, line.model_id, line.identifiers, partial=partial)
     for spec, value, lookup in cleaned:
         scope = ("mac",) if spec.kind == ids.MAC else (line.model_id, spec.key)
         if (*scope, lookup) in seen:
