@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -152,6 +153,10 @@ class ItemIdentifier(Base):
         # A serial (or any identifier) is unique within its model.
         UniqueConstraint("model_id", "key", "lookup"),
         Index("ix_inventory_identifiers_lookup", "lookup"),
+        # A MAC is unique in the world, whatever the model: two desktops receiving the same MAC
+        # at once cannot both succeed.
+        Index("uq_inventory_identifiers_mac", "lookup", unique=True,
+              sqlite_where=text("kind = 'mac'"), postgresql_where=text("kind = 'mac'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Account
@@ -219,7 +221,11 @@ class InventoryRepository:
             from app.inventory.identifiers import lookup_candidates
 
             conditions = []
-            for candidate in lookup_candidates(term):
+            candidates = lookup_candidates(term)
+            bare = re.sub(r"[\s:\-.]", "", term).upper()
+            if bare and re.fullmatch(r"[0-9A-F]+", bare) and bare not in candidates:
+                candidates.append(bare)  # part of a MAC typed with separators: "24:5a:4c"
+            for candidate in candidates:
                 escaped = candidate.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 conditions.append(Item.id.in_(
                     select(ItemIdentifier.item_id).where(ItemIdentifier.lookup.like(f"{escaped}%", escape="\\"))
@@ -260,6 +266,11 @@ class InventoryRepository:
             return {}
         return {u.id: u for u in self.session.scalars(select(User).where(User.id.in_(wanted)))}
 
+    def active_users(self) -> list[User]:
+        return list(self.session.scalars(
+            select(User).where(User.active.is_(True)).order_by(func.lower(User.full_name), User.username_key)
+        ))
+
     def get_account(self, account_id: int) -> Account | None:
         return self.session.get(Account, account_id)
 
@@ -278,9 +289,16 @@ class InventoryRepository:
             update(Stock).where(Stock.model_id == model_id, Stock.location_id == location_id)
             .values(quantity=Stock.quantity + quantity)
         ).rowcount
-        if not changed:
-            self.session.add(Stock(model_id=model_id, location_id=location_id, quantity=quantity))
-            self.session.flush()
+        if changed:
+            return
+        try:
+            with self.session.begin_nested():  # another desk may insert the same row first
+                self.session.add(Stock(model_id=model_id, location_id=location_id, quantity=quantity))
+        except IntegrityError:
+            self.session.execute(
+                update(Stock).where(Stock.model_id == model_id, Stock.location_id == location_id)
+                .values(quantity=Stock.quantity + quantity)
+            )
 
     def take_stock(self, model_id: int, location_id: int, quantity: int) -> bool:
         """Take ``quantity`` away in one conditional UPDATE; False (nothing changed) when there

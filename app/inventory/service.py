@@ -19,7 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from app.core import audit
+from app.core.clock import utcnow
 from app.core.counters import take_next
 from app.core.errors import ConflictError, NotFound, RiserError, ValidationError
 from app.core.permissions import Actor, Permission
@@ -410,6 +413,21 @@ def equipment_at(uow: UnitOfWork, actor: Actor, account_id: int) -> list[ItemRow
         return _Labels(repo).rows(repo.items_at_account(account_id))
 
 
+@dataclass(frozen=True)
+class StaffChoice:
+    id: int
+    name: str
+    username: str
+
+
+def list_staff(uow: UnitOfWork, actor: Actor) -> list[StaffChoice]:
+    """Active staff users equipment can be assigned to (a technician may see them without
+    the right to manage users)."""
+    actor.require(Permission.INVENTORY_VIEW)
+    with uow:
+        return [StaffChoice(u.id, u.full_name or u.username, u.username) for u in uow.inventory.active_users()]
+
+
 def stock_levels(uow: UnitOfWork, actor: Actor, location_id: int | None = None) -> list[StockRow]:
     """Quantities of consumables per location (within ``location_id`` if given)."""
     actor.require(Permission.INVENTORY_VIEW)
@@ -461,11 +479,31 @@ def _clean_identifiers(
     return cleaned
 
 
+def _flush_identifiers(repo: InventoryRepository, cleaned: list[tuple[FieldSpec, str, str]]) -> None:
+    """Write the identifiers now. The checks above read before writing; another desktop saving
+    the same MAC or serial at the same moment is caught by the unique indexes, and told so."""
+    try:
+        repo.flush()
+    except IntegrityError:
+        shown = ", ".join(f"{spec.label} {value}" for spec, value, _ in cleaned) or "this item"
+        raise ValidationError(
+            f"{shown}: another desk saved an item with the same identifier a moment ago. Search for it first."
+        ) from None
+
+
 def _next_tag(repo: InventoryRepository) -> str:
     while True:
         tag = f"I-{take_next(repo.session, ITEM_TAG_COUNTER, 1):06d}"
         if repo.item_by_tag(tag) is None:
             return tag
+
+
+def _usable_location(repo: InventoryRepository, location_id: int | None) -> None:
+    location = repo.get_location(location_id) if location_id is not None else None
+    if location is None:
+        raise ValidationError("That location no longer exists.", "location_id")
+    if not location.active:
+        raise ValidationError(f"“{location.name}” is no longer in use.", "location_id")
 
 
 def _note(note: str) -> str:
@@ -486,6 +524,7 @@ def _create_item(
     for spec, value, lookup in cleaned:
         repo.add(ItemIdentifier(item_id=item.id, model_id=model_id, key=spec.key, kind=spec.kind, value=value,
                                 lookup=lookup))
+    _flush_identifiers(repo, cleaned)
     repo.add(Movement(user_id=actor.user_id, username=actor.username, item_id=item.id, model_id=model_id, quantity=1,
                       from_kind=HOLDER_NONE, to_kind=HOLDER_LOCATION, to_id=location_id,
                       to_label=labels.paths.get(location_id, ""), state_from="", state_to=IN_STOCK,
@@ -501,8 +540,7 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemInput) -> ItemRow:
     with uow:
         repo = uow.inventory
         labels = _Labels(repo)
-        if repo.get_location(data.location_id) is None:
-            raise ValidationError("That location no longer exists.", "location_id")
+        _usable_location(repo, data.location_id)
         cleaned = _clean_identifiers(repo, labels, data.model_id, data.identifiers)
         item = _create_item(repo, labels, actor, data.model_id, cleaned, data.location_id, data.notes.strip())
         repo.flush()
@@ -537,11 +575,14 @@ def update_item(
                                     value=value, lookup=lookup))
         item.notes = notes.strip()
         item.updated_by_id = actor.user_id
-        repo.flush()
         after = {spec.key: value for spec, value, _ in cleaned} | {"notes": item.notes}
         b, a = audit.changed_only(before, after)
         if a or b:
+            # The identifiers live in their own rows: touch the item so its version moves on
+            # and a desk still holding the old one gets a conflict.
+            item.updated_at = utcnow()
             audit.record(repo.session, actor, "inventory_item", item.id, "update", b, a)
+        _flush_identifiers(repo, cleaned)
         uow.commit()
     return get_item(uow, actor, item_id)
 
@@ -610,11 +651,7 @@ def _check_move(
     if same_place and to.state == item.state:
         raise ItemUnavailable(f"{item.tag} is already {where}.", row.holder)
     if to.kind == HOLDER_LOCATION:
-        location = repo.get_location(to.id) if to.id is not None else None
-        if location is None:
-            raise ValidationError("That location no longer exists.", "location_id")
-        if not location.active:
-            raise ValidationError(f"“{location.name}” is no longer in use.", "location_id")
+        _usable_location(repo, to.id)
     elif to.kind == HOLDER_ACCOUNT:
         account = repo.get_account(to.id) if to.id is not None else None
         if account is None:
@@ -728,8 +765,7 @@ def add_stock(uow: UnitOfWork, actor: Actor, model_id: int, location_id: int, qu
         repo = uow.inventory
         labels = _Labels(repo)
         _quantity_model(labels, model_id)
-        if repo.get_location(location_id) is None:
-            raise ValidationError("That location no longer exists.", "location_id")
+        _usable_location(repo, location_id)
         repo.add_stock(model_id, location_id, quantity)
         repo.add(Movement(user_id=actor.user_id, username=actor.username, model_id=model_id, quantity=quantity,
                           from_kind=HOLDER_NONE, to_kind=HOLDER_LOCATION, to_id=location_id,
@@ -755,8 +791,7 @@ def take_stock(
         if to.kind == HOLDER_LOCATION:
             if to.id == from_location_id:
                 raise ValidationError("Choose a different location to move it to.", "location_id")
-            if repo.get_location(to.id) is None:
-                raise ValidationError("That location no longer exists.", "location_id")
+            _usable_location(repo, to.id)
             to_label = labels.paths.get(to.id, "")
         elif to.kind == HOLDER_ACCOUNT:
             account = repo.get_account(to.id)
@@ -851,8 +886,7 @@ def receive(uow: UnitOfWork, actor: Actor, location_id: int, lines: Sequence[Rec
     with uow:
         repo = uow.inventory
         labels = _Labels(repo)
-        if repo.get_location(location_id) is None:
-            raise ValidationError("That location no longer exists.", "location_id")
+        _usable_location(repo, location_id)
         # Check every line first (against the database and the lines before it), then write.
         seen: dict[tuple, int] = {}
         checked: list[tuple[ReceiveLine, list]] = []

@@ -147,6 +147,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('inventory_identifiers', schema=None) as batch_op:
         batch_op.create_index('ix_inventory_identifiers_lookup', ['lookup'], unique=False)
+        batch_op.create_index('uq_inventory_identifiers_mac', ['lookup'], unique=True,
+                              sqlite_where=sa.text("kind = 'mac'"), postgresql_where=sa.text("kind = 'mac'"))
 
     op.create_table('inventory_movements',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -185,6 +187,7 @@ def downgrade() -> None:
 
     op.drop_table('inventory_movements')
     with op.batch_alter_table('inventory_identifiers', schema=None) as batch_op:
+        batch_op.drop_index('uq_inventory_identifiers_mac')
         batch_op.drop_index('ix_inventory_identifiers_lookup')
 
     op.drop_table('inventory_identifiers')
