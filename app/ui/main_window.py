@@ -17,6 +17,7 @@ from app import __version__
 from app.ui.accounts.view import AccountsView
 from app.ui.addresses.view import AddressesView
 from app.ui.context import AppContext
+from app.ui.inventory.view import InventoryView
 from app.ui.scheduler import EventScheduler
 from app.ui.settings.view import SettingsView
 from app.ui.tasks import Task
@@ -39,8 +40,7 @@ SECTIONS = [
     Section("Billing", _planned("Billing",
             "Services, packages, taxes, automated bill runs, PDF invoices, payments, late fees and "
             "delinquency. Nothing is billed by this version of Riser.")),
-    Section("Inventory", _planned("Inventory",
-            "Routers, ONTs, keys and cable by location, received and assigned with a USB barcode reader.")),
+    Section("Inventory", lambda ctx: InventoryView(ctx)),
     Section("Tickets", _planned("Tickets", "Support tickets and e-mail threads per account.")),
     Section("Network", _planned("Network",
             "IP addresses, RADIUS provisioning, and device polling with a network map.")),
