@@ -1,5 +1,6 @@
 """One account on a page: a header (number, name, status, address, pinned notes) and tabs —
-Overview, Contacts, Notes & calls, Scheduled events, History.
+Overview, Contacts, Notes & calls, Scheduled events, Equipment (with ``inventory.view``; its
+title counts what is installed: "Equipment (2)"), History. Alt+1… switch tabs.
 
 Actions: Edit (name, status, contacts), Move out… (the turnover wizard), Disconnect….
 Alt+Left or the Back button returns to the list.
@@ -10,17 +11,34 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import date
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QListWidget, QListWidgetItem, QHeaderView, QLabel, QPushButton, QTableWidget,
-    QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.accounts import notes as notes_service
 from app.accounts import service
 from app.addresses import service as addresses
 from app.core.permissions import Permission
+from app.inventory import service as inventory
+from app.inventory.service import ItemRow
+from app.ui.accounts.equipment_tab import EquipmentTab
 from app.ui.accounts.events_tab import ScheduledEventsTab
 from app.ui.accounts.history_tab import HistoryTab
 from app.ui.accounts.notes_tab import NotesTab
@@ -39,6 +57,7 @@ class AccountPageData:
     tenants: list[addresses.TenantRow]  # everyone who has lived at this unit
     lookups: service.Lookups
     leaving_on: date | None  # a move-out is scheduled for this day
+    equipment: list[ItemRow] | None = None  # installed at the unit; None without inventory.view
 
 
 def load_page(ctx: AppContext, account_id: int) -> AccountPageData:
@@ -47,7 +66,8 @@ def load_page(ctx: AppContext, account_id: int) -> AccountPageData:
     pinned = notes_service.pinned_notes(uow(), actor, account_id)
     tenants = addresses.tenants(uow(), actor, detail.address_id) if detail.address_id else []
     leaving = service.leaving_on(uow(), actor, account_id) if detail.disconnected_on is None else None
-    return AccountPageData(detail, pinned, tenants, service.lookups(uow(), actor), leaving)
+    equipment = inventory.equipment_at(uow(), actor, account_id) if actor.can(Permission.INVENTORY_VIEW) else None
+    return AccountPageData(detail, pinned, tenants, service.lookups(uow(), actor), leaving, equipment)
 
 
 def _pill(text: str, colour: str) -> str:
@@ -133,10 +153,18 @@ class AccountPage(QWidget):
         self.events_tab = ScheduledEventsTab(ctx)
         self.events_tab.changed.connect(self.reload)
         self.history_tab = HistoryTab(ctx)
+        # Equipment: only for those who may see inventory.
+        self.equipment_tab: EquipmentTab | None = None
+        self.equipment: list[ItemRow] | None = None  # what is installed, for the title and the move-out
         self.tabs.addTab(self.overview, "Overview")
         self.tabs.addTab(contacts_page, "Contacts")
         self.tabs.addTab(self.notes_tab, "Notes && calls")
         self.tabs.addTab(self.events_tab, "Scheduled events")
+        if ctx.actor.can(Permission.INVENTORY_VIEW):
+            self.equipment_tab = EquipmentTab(ctx)
+            self.equipment_tab.loaded.connect(self._set_equipment)
+            self.equipment_tab.changed.connect(self._equipment_changed)
+            self.tabs.addTab(self.equipment_tab, "Equipment")
         self.tabs.addTab(self.history_tab, "History")
         self.tabs.currentChanged.connect(self._on_tab)
 
@@ -147,7 +175,7 @@ class AccountPage(QWidget):
         layout.addWidget(self.tabs, 1)
         QShortcut(QKeySequence("Alt+Left"), self, self.back.emit)
         QShortcut(QKeySequence("Ctrl+E"), self, self.edit)
-        for i in range(5):
+        for i in range(self.tabs.count()):
             QShortcut(QKeySequence(f"Alt+{i + 1}"), self, lambda i=i: self.tabs.setCurrentIndex(i))
 
     @property
@@ -162,6 +190,9 @@ class AccountPage(QWidget):
             self.subtitle.setText("")
             self.pinned.hide()
             self.tabs.setCurrentIndex(0)
+            self.equipment = None
+            if self.equipment_tab is not None:
+                self.tabs.setTabText(self.tabs.indexOf(self.equipment_tab), "Equipment")
         ctx = self.ctx
         ctx.runner.submit(lambda: load_page(ctx, account_id), self._show, self._failed,
                           label="Opening account", key="account-page", owner=self)
@@ -185,10 +216,21 @@ class AccountPage(QWidget):
         account_id = self._pending_id
         if account_id is None or index in self._loaded_tabs:
             return
-        tab = {2: self.notes_tab, 3: self.events_tab, 4: self.history_tab}.get(index)
-        if tab is not None:
+        tab = self.tabs.widget(index)
+        if any(tab is t for t in (self.notes_tab, self.events_tab, self.equipment_tab, self.history_tab)):
             tab.load(account_id)
         self._loaded_tabs.add(index)
+
+    def _set_equipment(self, rows: list[ItemRow]) -> None:
+        """What is installed, from the page load or the Equipment tab: its title counts it."""
+        self.equipment = list(rows)
+        if self.equipment_tab is not None:
+            n = len(rows)
+            self.tabs.setTabText(self.tabs.indexOf(self.equipment_tab), f"Equipment ({n})" if n else "Equipment")
+
+    def _equipment_changed(self) -> None:
+        # The history tab lists installs and returns: refill it when it is shown next.
+        self._loaded_tabs.discard(self.tabs.indexOf(self.history_tab))
 
     def _show(self, data: AccountPageData) -> None:
         self.data = data
@@ -213,6 +255,8 @@ class AccountPage(QWidget):
             self.pinned.hide()
         self._fill_overview(data)
         self._fill_contacts(d)
+        if data.equipment is not None:
+            self._set_equipment(data.equipment)
         live = d.disconnected_on is None and data.leaving_on is None  # nothing to disconnect twice
         self.edit_button.setEnabled(self.editable)
         self.groups_button.setEnabled(self.editable and bool(data.lookups.groups))
@@ -311,7 +355,7 @@ class AccountPage(QWidget):
             return
         from app.ui.accounts.turnover import MoveOutWizard
 
-        wizard = MoveOutWizard(self.ctx, self.data.detail, self.data.lookups, self)
+        wizard = MoveOutWizard(self.ctx, self.data.detail, self.data.lookups, self, equipment=self.equipment)
         wizard.done_moving.connect(self._after_move)
         wizard.open()
         self.dialog = wizard

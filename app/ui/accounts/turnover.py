@@ -6,26 +6,68 @@ The move-out is saved first; the next tenant second. If the second step is refus
 account number, say), the move-out stays scheduled and the wizard stays open on the tenant page
 with the message beside the field, so fixing it and pressing Finish again only creates the
 account.
+
+Between the two, "Equipment to bring back" lists what is installed at the unit (skipped when
+nothing is, or without ``inventory.view``). Scanning an item's barcode on that page (or selecting
+it and pressing Mark returned) returns it to the chosen location at once, in its own
+transaction — it is not undone by Cancel, just as the device is back on the shelf. Items still
+out when the wizard finishes stay installed on the account until someone returns them.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from datetime import date
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget,
-    QWizard, QWizardPage,
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
 )
 
 from app.accounts import service
 from app.addresses.repository import AddressHit
+from app.core.permissions import Permission
+from app.inventory import service as inventory
+from app.inventory.models import FAULTY
+from app.inventory.service import ItemRow
 from app.scheduling import service as scheduling
+from app.ui.accounts.equipment_tab import (
+    MUTED_COLOUR,
+    OK_COLOUR,
+    LocationCombo,
+    StatusLine,
+    error_text,
+    identifier_text,
+)
 from app.ui.accounts.new_account import NewAccountForm
 from app.ui.context import AppContext
 from app.ui.widgets.common import FieldError
+from app.ui.widgets.scan import ScanListener
 
 REASONS = ["Moving out", "Lease ended", "Transferring to another unit", "Non-payment", "Service cancelled"]
+
+
+def _plain(code: str) -> str:
+    """A code without separators or case, to notice the same item scanned twice."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
 def _date(edit: QDateEdit) -> date:
@@ -82,6 +124,205 @@ class MoveOutPage(QWizardPage):
         layout.addWidget(self.fields)
 
 
+class EquipmentReturnPage(QWizardPage):
+    """The checklist of what is installed at the unit. A scan while the page is shown (or Mark
+    returned on the selected rows) returns the item to the chosen location at once and ticks it;
+    a code for something not on the list is flagged in red. Next is always allowed: whatever is
+    still out stays on the account, and the page says so.
+
+    The wizard owns the scan listener (``MoveOutWizard.scan_listener``, on the whole wizard so a
+    reader's Enter never presses Next) and hands this page the codes while it is current."""
+
+    HEADERS = ("Tag", "Model", "MAC / Serial", "Status")
+
+    def __init__(self, ctx: AppContext, detail: service.AccountDetail) -> None:
+        super().__init__()
+        self.ctx, self.account_id = ctx, detail.id
+        self.setObjectName("EquipmentReturnPage")
+        self.setTitle("Equipment to bring back")
+        self.setSubTitle("Scan each item's barcode as it comes back, or select it and press Mark returned: it goes "
+                         "into the location below at once. Anything not brought back stays on the account.")
+        self.items: list[ItemRow] = []
+        self.returned: dict[int, ItemRow] = {}  # item id → the item as it is now (at the location)
+        self.pending = 0
+        self.editable = ctx.actor.can(Permission.INVENTORY_EDIT) and not ctx.read_only
+
+        self.location = LocationCombo(ctx)
+        self.faulty = QCheckBox("Faulty")
+        self.faulty.setToolTip("The next item scanned or marked goes back as faulty (then this clears itself)")
+        self.mark_button = QPushButton("Mark returned")
+        self.mark_button.setObjectName("MarkReturned")
+        self.mark_button.setToolTip("Return the selected items without scanning them")
+        self.mark_button.clicked.connect(self.mark_selected)
+        where = QHBoxLayout()
+        where.addWidget(QLabel("Return to"))
+        where.addWidget(self.location, 1)
+        where.addWidget(self.faulty)
+        where.addWidget(self.mark_button)
+
+        self.table = QTableWidget(0, len(self.HEADERS))
+        self.table.setObjectName("EquipmentChecklist")
+        self.table.setHorizontalHeaderLabels(list(self.HEADERS))
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(True)  # "✓ returned to Main warehouse › Returns" takes two lines if need be
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for col in (0, 1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._update)
+
+        self.progress = QLabel("")
+        self.progress.setObjectName("ReturnProgress")
+        self.progress.setStyleSheet("font-weight: 600;")
+        self.status = StatusLine()
+        self.warning = QLabel("")
+        self.warning.setObjectName("StillOut")
+        self.warning.setWordWrap(True)
+
+        if not self.editable:
+            reason = ctx.db.read_only_reason or f"{ctx.actor.role} users cannot return equipment."
+            for widget in (self.location, self.faulty, self.mark_button):
+                widget.setEnabled(False)
+                widget.setToolTip(reason)
+            self.setSubTitle(f"What is installed at the unit, to bring back. {reason}")
+        layout = QVBoxLayout(self)
+        layout.addLayout(where)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.warning)
+        self._update()
+
+    # -- the list ------------------------------------------------------------------------------
+    @property
+    def has_items(self) -> bool:
+        return bool(self.items)
+
+    def load(self) -> None:
+        ctx, account_id = self.ctx, self.account_id
+        ctx.runner.submit(lambda: inventory.equipment_at(ctx.uow(), ctx.actor, account_id), self.set_items,
+                          lambda exc: self.status.error(f"The equipment could not be loaded: {error_text(exc)}"),
+                          label="Loading equipment", key=f"move-out-equipment:{id(self)}", owner=self)
+
+    def set_items(self, rows: Sequence[ItemRow]) -> None:
+        """What is installed now; anything already returned on this page stays on the list, ticked.
+        Rows keep their places (a refresh must not move the row the user selected)."""
+        fresh = {r.id: r for r in rows}
+        kept = [fresh.get(r.id, r) for r in self.items if r.id in fresh or r.id in self.returned]
+        known = {r.id for r in kept}
+        self.items = kept + [r for r in rows if r.id not in known]
+        self._fill()
+
+    def _fill(self) -> None:
+        self.table.setRowCount(len(self.items))
+        bold = QFont()
+        bold.setBold(True)
+        for r, item in enumerate(self.items):
+            back = self.returned.get(item.id)
+            status = f"✓ {self._status(back)}" if back is not None else "At the unit"
+            cells = [item.tag, item.model, identifier_text(item), status]
+            for col, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                cell.setData(Qt.ItemDataRole.UserRole, item.id)
+                if col == 3:
+                    cell.setForeground(QBrush(QColor(OK_COLOUR if back else MUTED_COLOUR)))
+                    if back is not None:
+                        cell.setFont(bold)
+                        cell.setToolTip(status)
+                self.table.setItem(r, col, cell)
+        self._update()
+
+    def still_out(self) -> list[ItemRow]:
+        return [r for r in self.items if r.id not in self.returned]
+
+    def selected(self) -> list[ItemRow]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.items[r] for r in rows if 0 <= r < len(self.items)]
+
+    def _update(self) -> None:
+        total, out = len(self.items), len(self.still_out())
+        self.progress.setText(f"{total - out} of {total} returned")
+        if out:
+            self.warning.setText(f"{out} item is still at the unit; it stays on the account until returned." if out == 1
+                                 else f"{out} items are still at the unit; they stay on the account until returned.")
+        else:
+            self.warning.setText("Everything is back." if total else "")
+        colour = "#8a5a00" if out else OK_COLOUR
+        self.warning.setStyleSheet(f"QLabel#StillOut {{ color: {colour}; }}")
+        self.warning.setVisible(bool(self.warning.text()))
+        if self.editable:
+            self.mark_button.setEnabled(any(r.id not in self.returned for r in self.selected()))
+
+    # -- returning -----------------------------------------------------------------------------
+    def return_code(self, code: str, *, faulty: bool | None = None) -> None:
+        """Return the item with this tag, MAC or serial from the unit to the chosen location
+        (faulty if the Faulty box is ticked, or as ``faulty`` says)."""
+        code = code.strip()
+        if not code or not self.editable:
+            return
+        back = self._returned_here(code)
+        if back is not None:
+            self.status.note(f"{back.tag} is already back: {self._status(back)}.")
+            return
+        location_id = self.location.location_id()
+        if location_id is None:
+            self.status.error(f"{code}: choose where returned items go first.")
+            return
+        self.location.remember()
+        ctx, account_id = self.ctx, self.account_id
+        if faulty is None:
+            faulty = self.faulty.isChecked()
+            self.faulty.setChecked(False)  # one faulty item does not make the next one faulty
+        self.pending += 1
+        self.status.note(f"Returning {code}…")
+        ctx.runner.submit(
+            lambda: inventory.return_by_code(ctx.uow(), ctx.actor, account_id, code, location_id, faulty=faulty),
+            self._returned, self._refused, label=f"Returning {code}", writes=True, owner=self)
+
+    def _returned_here(self, code: str) -> ItemRow | None:
+        """The item returned on this page that the code names (scanned twice), if any."""
+        wanted = _plain(code)
+        for row in self.returned.values():
+            if wanted == _plain(row.tag) or any(wanted == _plain(i.value) for i in row.identifiers):
+                return row
+        return None
+
+    @staticmethod
+    def _status(back: ItemRow) -> str:
+        return f"returned to {back.holder}{' (faulty)' if back.state == FAULTY else ''}"
+
+    def mark_selected(self) -> None:
+        """Mark returned: the same service call as a scan, with the item's tag as the code. The
+        Faulty box applies to every row selected."""
+        faulty = self.faulty.isChecked()
+        self.faulty.setChecked(False)
+        for row in self.selected():
+            if row.id not in self.returned:
+                self.return_code(row.tag, faulty=faulty)
+
+    def _returned(self, row: ItemRow) -> None:
+        self.pending -= 1
+        self.returned[row.id] = row
+        if all(r.id != row.id for r in self.items):  # installed after the list was loaded
+            self.items.append(row)
+        self._fill()
+        state = " (faulty)" if row.state == FAULTY else ""
+        self.status.ok(f"{row.tag} {row.model} returned to {row.holder}{state}")
+
+    def _refused(self, exc: BaseException) -> None:
+        self.pending -= 1
+        self.status.error(error_text(exc))
+        self.load()  # if someone else returned or moved it meanwhile, the list shows it
+
+
 class NextTenantPage(QWizardPage):
     def __init__(self, ctx: AppContext, detail: service.AccountDetail) -> None:
         super().__init__()
@@ -105,7 +346,11 @@ class MoveOutWizard(QWizard):
     done_moving = Signal(object)  # the new tenant's account id, or None
 
     def __init__(self, ctx: AppContext, detail: service.AccountDetail, lookups: service.Lookups,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, equipment: Sequence[ItemRow] | None = None,
+                 scan_clock: Callable[[], float] = time.monotonic) -> None:
+        """``equipment``: what the account page knows is installed (it decides at once whether the
+        equipment page is needed); the wizard loads the current list either way. ``scan_clock``:
+        what the scan listener measures key gaps with (tests pass a fake one)."""
         super().__init__(parent)
         self.ctx, self.detail = ctx, detail
         self.setObjectName("MoveOutWizard")
@@ -113,17 +358,35 @@ class MoveOutWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setMinimumSize(720, 640)
         self.move_out = MoveOutPage(detail, lookups)
+        self.equipment = EquipmentReturnPage(ctx, detail)
         self.next_tenant = NextTenantPage(ctx, detail)
         self.addPage(self.move_out)
-        self.addPage(self.next_tenant)
+        self._equipment_id = self.addPage(self.equipment)
+        self._tenant_id = self.addPage(self.next_tenant)
         self.currentIdChanged.connect(self._on_page)
         self.scheduled: scheduling.Disconnection | None = None
+        # A reader's burst is heard anywhere in the wizard, but only while the equipment page is
+        # shown; its Enter is consumed, so it never presses Next.
+        self.scan_listener = ScanListener(self, clock=scan_clock)
+        self.scan_listener.set_enabled(False)
+        self.scan_listener.scanned.connect(self.equipment.return_code)
+        if ctx.actor.can(Permission.INVENTORY_VIEW):
+            if equipment is not None:
+                self.equipment.set_items(equipment)
+            self.equipment.load()
+
+    def nextId(self) -> int:
+        """The equipment page only when something is installed (as far as is known by then)."""
+        if self.currentPage() is self.move_out:
+            return self._equipment_id if self.equipment.has_items else self._tenant_id
+        return super().nextId()
 
     def _on_page(self, page_id: int) -> None:
+        self.scan_listener.set_enabled(self.page(page_id) is self.equipment and self.equipment.editable)
         if self.page(page_id) is self.next_tenant:
             self.next_tenant.form.set_starts_on(_date(self.move_out.fields.on))
 
-    def validateCurrentPage(self) -> bool:  # noqa: N802
+    def validateCurrentPage(self) -> bool:
         if self.currentPage() is self.move_out:
             fields = self.move_out.fields
             fields.clear()
@@ -177,7 +440,7 @@ class MoveOutWizard(QWizard):
 
     def _failed(self, exc: BaseException) -> None:
         self.button(QWizard.WizardButton.FinishButton).setEnabled(True)
-        if self.currentPage() is not self.move_out:
+        while self.currentPage() is not self.move_out and len(self.visitedIds()) > 1:
             self.back()
         self.move_out.fields.show_error(exc)
 
