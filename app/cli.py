@@ -77,6 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="say which column holds a field when the header does not (e.g. unit='Door no'); "
                           "FIELD=none leaves it out; repeatable")
 
+    inventory = sub.add_parser("inventory", help="equipment and stock: import items from a CSV, find a scanned code")
+    inv_sub = inventory.add_subparsers(dest="inventory_command", metavar="ACTION", required=True, parser_class=_Parser)
+    inv_import = inv_sub.add_parser(
+        "import", help="receive items and consumables from a CSV file (one row per item, or a quantity)")
+    inv_import.add_argument(
+        "file", help="a .csv (UTF-8, comma or semicolon); columns: manufacturer, model, location, quantity, state, "
+                     "notes, and identifiers such as mac, serial, imei, imsi or a model's own field")
+    inv_import.add_argument("--dry-run", action="store_true", help="check every row and report, write nothing")
+    inv_import.add_argument("--all-or-nothing", action="store_true", help="write nothing if any row is bad")
+    inv_import.add_argument("--location", metavar="CODE", default="",
+                            help="where rows without a location go: a location code or path")
+    inv_find = inv_sub.add_parser("find", help="show the items or the location a scanned or typed code names")
+    inv_find.add_argument("code", help="a MAC (any separators), serial, IMEI, IMSI, item tag or location code")
+
     export = sub.add_parser("export", help="export addresses or accounts to CSV or XLSX")
     export.add_argument("what", choices=["addresses", "accounts"])
     export.add_argument("--format", choices=["csv", "xlsx"], help="default: from -o's extension, else csv")
@@ -191,7 +205,8 @@ def _run(args: argparse.Namespace) -> int:
             if sys.stderr.isatty():
                 print(file=sys.stderr)
             print(f"demo data: {summary.buildings:,} buildings, {summary.units:,} units, "
-                  f"{summary.accounts:,} accounts, {summary.contacts:,} contacts")
+                  f"{summary.accounts:,} accounts, {summary.contacts:,} contacts, "
+                  f"{summary.items:,} inventory items")
             if summary.admin_created:
                 print(f"sign in as '{demo.DEMO_ADMIN}' with password '{demo.DEMO_PASSWORD}'")
             return 0
@@ -201,6 +216,10 @@ def _run(args: argparse.Namespace) -> int:
             return _import_addresses(args, uow, actor)
         if args.command == "export":
             return _export(args, uow, actor)
+        if args.command == "inventory":
+            if args.inventory_command == "import":
+                return _inventory_import(args, uow, actor)
+            return _inventory_find(args, uow, actor)
     finally:
         db.dispose()
     raise AssertionError(args.command)
@@ -280,6 +299,58 @@ def _import_addresses(args: argparse.Namespace, uow, actor: Actor) -> int:  # no
               "and --all-or-nothing")
     print(result.summary())
     return 1 if result.rejected else 0
+
+
+def _inventory_import(args: argparse.Namespace, uow, actor: Actor) -> int:  # noqa: ANN001
+    """``row N: reason`` per bad row, then ``imported A, rejected R``: exit 0 when every row was
+    fine, 1 when some were refused, 2 when the file cannot be imported at all."""
+    from app.inventory import importing
+
+    try:
+        sheet = importing.read_sheet(args.file)
+        policy = importing.ImportPolicy.ALL_OR_NOTHING if args.all_or_nothing else importing.ImportPolicy.VALID_ROWS
+        result = importing.import_items(uow(), actor, sheet, default_location=args.location, policy=policy,
+                                        dry_run=args.dry_run, progress=_progress("importing"))
+    except importing.ImportFileError as exc:
+        print(f"riser: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+    for line in importing.row_lines(result.rejected):
+        print(line)
+    if importing.ignored_columns_line(result):
+        print(importing.ignored_columns_line(result))
+    if not result.dry_run and result.rejected and not result.written and args.all_or_nothing:
+        print(f"nothing was written: {len(result.rejected):,} bad row{'s' if len(result.rejected) != 1 else ''} "
+              "and --all-or-nothing")
+    print(result.summary())
+    return 1 if result.rejected else 0
+
+
+def _inventory_find(args: argparse.Namespace, uow, actor: Actor) -> int:  # noqa: ANN001
+    """Each item the code names (tag and model, state, where, identifiers), and the location
+    whose label carries it; exit 1 when nothing has that code."""
+    from app.inventory import service as inventory
+
+    match = inventory.find_code(uow(), actor, args.code)
+    if not match.found:
+        print(f"riser: No item or location has the code {match.code}.", file=sys.stderr)
+        return 1
+    blocks = []
+    for item in match.items:
+        lines = [f"{item.tag}  {item.model}", f"  state: {item.state_label}"]
+        if item.holder:
+            lines.append(f"  where: {item.holder}")
+        lines += [f"  {ident.label}: {ident.value}" for ident in item.identifiers]
+        blocks.append("\n".join(lines))
+    if match.location is not None:
+        loc = match.location
+        lines = [f"location {loc.code}  {loc.path}", f"  kind: {loc.kind}{'' if loc.active else ' (no longer in use)'}",
+                 f"  items here: {loc.items:,}"]
+        blocks.append("\n".join(lines))
+    print("\n\n".join(blocks))
+    return 0
 
 
 def _export(args: argparse.Namespace, uow, actor: Actor) -> int:  # noqa: ANN001

@@ -137,7 +137,8 @@ class InventoryRepository:
         return self.session.get(Location, location_id)
 
     def location_by_code(self, code: str) -> Location | None:
-        return self.session.scalar(select(Location).where(func.upper(Location.code) == code.strip().upper()))
+        # Codes are stored upper-case (catalogue.save_location), so the unique index serves this.
+        return self.session.scalar(select(Location).where(Location.code == code.strip().upper()))
 
     def children_count(self, location_id: int) -> int:
         return self.session.scalar(select(func.count()).where(Location.parent_id == location_id)) or 0

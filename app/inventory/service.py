@@ -244,7 +244,7 @@ class ReceiveResult:
 
 # -- building rows -------------------------------------------------------------------------------
 
-class _Labels:
+class Labels:
     """Names for holders and models, looked up once per batch of rows."""
 
     def __init__(self, repo: InventoryRepository) -> None:
@@ -327,7 +327,7 @@ def get_item(uow: UnitOfWork, actor: Actor, item_id: int) -> ItemRow:
         item = uow.inventory.get_item(item_id)
         if item is None:
             raise NotFound("That item no longer exists.")
-        return _Labels(uow.inventory).rows([item])[0]
+        return Labels(uow.inventory).rows([item])[0]
 
 
 def resolve_query(uow: UnitOfWork, query: ItemQuery, location_id: int | None) -> ItemQuery:
@@ -343,7 +343,7 @@ def first_items_page(uow: UnitOfWork, actor: Actor, query: ItemQuery, limit: int
     with uow:
         repo = uow.inventory
         total = repo.count_items(query)
-        rows = _Labels(repo).rows(repo.items_by_ids(repo.item_ids(query, 0, limit))) if total else []
+        rows = Labels(repo).rows(repo.items_by_ids(repo.item_ids(query, 0, limit))) if total else []
         return total, rows
 
 
@@ -351,7 +351,7 @@ def items_page(uow: UnitOfWork, actor: Actor, query: ItemQuery, offset: int, lim
     actor.require(Permission.INVENTORY_VIEW)
     with uow:
         repo = uow.inventory
-        return _Labels(repo).rows(repo.items_by_ids(repo.item_ids(query, offset, limit)))
+        return Labels(repo).rows(repo.items_by_ids(repo.item_ids(query, offset, limit)))
 
 
 def find_code(uow: UnitOfWork, actor: Actor, code: str) -> CodeMatch:
@@ -366,7 +366,7 @@ def find_code(uow: UnitOfWork, actor: Actor, code: str) -> CodeMatch:
         items = repo.items_by_ids(repo.items_matching(candidates))
         location = repo.location_by_code(code)
         location_row = _location_row(repo, location.id) if location is not None else None
-        return CodeMatch(code, tuple(_Labels(repo).rows(items)), location_row, ids.guess_kind(code))
+        return CodeMatch(code, tuple(Labels(repo).rows(items)), location_row, ids.guess_kind(code))
 
 
 def _location_row(repo: InventoryRepository, location_id: int) -> LocationRow | None:
@@ -382,7 +382,7 @@ def item_history(uow: UnitOfWork, actor: Actor, item_id: int) -> list[MovementRo
         item = repo.get_item(item_id)
         if item is None:
             raise NotFound("That item no longer exists.")
-        _, model = _Labels(repo).model(item.model_id)
+        _, model = Labels(repo).model(item.model_id)
         return [_movement_row(m, f"{item.tag} {model}") for m in repo.movements_of_item(item_id)]
 
 
@@ -391,7 +391,7 @@ def account_movements(uow: UnitOfWork, actor: Actor, account_id: int) -> list[Mo
     actor.require(Permission.INVENTORY_VIEW)
     with uow:
         repo = uow.inventory
-        labels = _Labels(repo)
+        labels = Labels(repo)
         movements = repo.movements_of_account(account_id)
         tags = {i.id: i.tag for i in repo.items_by_ids(sorted({m.item_id for m in movements if m.item_id}))}
         return [
@@ -410,7 +410,7 @@ def equipment_at(uow: UnitOfWork, actor: Actor, account_id: int) -> list[ItemRow
     actor.require(Permission.INVENTORY_VIEW)
     with uow:
         repo = uow.inventory
-        return _Labels(repo).rows(repo.items_at_account(account_id))
+        return Labels(repo).rows(repo.items_at_account(account_id))
 
 
 @dataclass(frozen=True)
@@ -433,7 +433,7 @@ def stock_levels(uow: UnitOfWork, actor: Actor, location_id: int | None = None) 
     actor.require(Permission.INVENTORY_VIEW)
     with uow:
         repo = uow.inventory
-        labels = _Labels(repo)
+        labels = Labels(repo)
         within = location_subtree(repo, location_id) if location_id is not None else None
         totals = repo.in_stock_counts()
         rows = []
@@ -446,8 +446,8 @@ def stock_levels(uow: UnitOfWork, actor: Actor, location_id: int | None = None) 
 
 # -- creating and editing items ------------------------------------------------------------------
 
-def _clean_identifiers(
-    repo: InventoryRepository, labels: _Labels, model_id: int, given: dict[str, str], *,
+def clean_identifiers(
+    repo: InventoryRepository, labels: Labels, model_id: int, given: dict[str, str], *,
     exclude_item: int | None = None, partial: bool = False,
 ) -> list[tuple[FieldSpec, str, str]]:
     """Check the identifiers against the model's fields; return (field, value, lookup) per value.
@@ -506,15 +506,15 @@ def _usable_location(repo: InventoryRepository, location_id: int | None) -> None
         raise ValidationError(f"“{location.name}” is no longer in use.", "location_id")
 
 
-def _note(note: str) -> str:
+def clean_note(note: str) -> str:
     note = " ".join((note or "").split())
     if len(note) > NOTE_MAX:
         raise ValidationError(f"The note is longer than {NOTE_MAX} characters.", "note")
     return note
 
 
-def _create_item(
-    repo: InventoryRepository, labels: _Labels, actor: Actor, model_id: int, cleaned: list, location_id: int,
+def add_new_item(
+    repo: InventoryRepository, labels: Labels, actor: Actor, model_id: int, cleaned: list, location_id: int,
     notes: str = "", movement_note: str = "",
 ) -> Item:
     item = Item(model_id=model_id, tag=_next_tag(repo), state=IN_STOCK, location_id=location_id, notes=notes,
@@ -539,10 +539,10 @@ def create_item(uow: UnitOfWork, actor: Actor, data: ItemInput) -> ItemRow:
         raise ValidationError("Choose the location the item is kept at.", "location_id")
     with uow:
         repo = uow.inventory
-        labels = _Labels(repo)
+        labels = Labels(repo)
         _usable_location(repo, data.location_id)
-        cleaned = _clean_identifiers(repo, labels, data.model_id, data.identifiers)
-        item = _create_item(repo, labels, actor, data.model_id, cleaned, data.location_id, data.notes.strip())
+        cleaned = clean_identifiers(repo, labels, data.model_id, data.identifiers)
+        item = add_new_item(repo, labels, actor, data.model_id, cleaned, data.location_id, data.notes.strip())
         repo.flush()
         audit.record(repo.session, actor, "inventory_item", item.id, "create", None,
                      {"tag": item.tag, **{spec.key: value for spec, value, _ in cleaned}})
@@ -563,8 +563,8 @@ def update_item(
             raise NotFound("That item no longer exists.")
         if expected_version is not None and item.version != expected_version:
             raise ConflictError("item", None, item.updated_at)
-        labels = _Labels(repo)
-        cleaned = _clean_identifiers(repo, labels, item.model_id, identifiers, exclude_item=item.id)
+        labels = Labels(repo)
+        cleaned = clean_identifiers(repo, labels, item.model_id, identifiers, exclude_item=item.id)
         current = repo.identifiers([item.id])[item.id]
         before = {i.key: i.value for i in current} | {"notes": item.notes}
         for ident in current:
@@ -611,22 +611,22 @@ def move_item(
     refused with who has it now. ``expected_account_id``: only move it if it is installed there
     (returns from a unit)."""
     actor.require(Permission.INVENTORY_EDIT)
-    note = _note(note)
+    note = clean_note(note)
     with uow:
         repo = uow.inventory
         item = repo.lock_item(item_id)
         if item is None:
             raise NotFound("That item no longer exists.")
-        labels = _Labels(repo)
+        labels = Labels(repo)
         row = labels.rows([item])[0]
         _check_move(repo, labels, item, row, to, expected_version, expected_account_id)
-        _apply_move(repo, labels, actor, item, row, to, note)
+        apply_move(repo, labels, actor, item, row, to, note)
         uow.commit()
     return get_item(uow, actor, item_id)
 
 
 def _check_move(
-    repo: InventoryRepository, labels: _Labels, item: Item, row: ItemRow, to: Destination,
+    repo: InventoryRepository, labels: Labels, item: Item, row: ItemRow, to: Destination,
     expected_version: int | None, expected_account_id: int | None,
 ) -> None:
     where = _where(row)
@@ -683,8 +683,8 @@ def _destination_verb(to: Destination) -> str:
     }[to.kind]
 
 
-def _apply_move(
-    repo: InventoryRepository, labels: _Labels, actor: Actor, item: Item, row: ItemRow, to: Destination, note: str
+def apply_move(
+    repo: InventoryRepository, labels: Labels, actor: Actor, item: Item, row: ItemRow, to: Destination, note: str
 ) -> None:
     to_label = ""
     if to.kind == HOLDER_LOCATION:
@@ -742,14 +742,14 @@ def _one_item(uow: UnitOfWork, actor: Actor, code: str) -> ItemRow:
 
 # -- consumables ---------------------------------------------------------------------------------
 
-def _quantity_model(labels: _Labels, model_id: int) -> tuple[ItemModel, str]:
+def _quantity_model(labels: Labels, model_id: int) -> tuple[ItemModel, str]:
     model, name = labels.model(model_id)
     if model.tracking != QUANTITY:
         raise ValidationError(f"{name} is tracked one by one: receive or move its items instead.", "model_id")
     return model, name
 
 
-def _positive(quantity: int) -> int:
+def positive_quantity(quantity: int) -> int:
     if not isinstance(quantity, int) or isinstance(quantity, bool):
         raise ValidationError("The quantity must be a whole number.", "quantity")
     if quantity <= 0:
@@ -760,10 +760,10 @@ def _positive(quantity: int) -> int:
 def add_stock(uow: UnitOfWork, actor: Actor, model_id: int, location_id: int, quantity: int, note: str = "") -> int:
     """Receive ``quantity`` of a consumable into a location; returns the new quantity there."""
     actor.require(Permission.INVENTORY_EDIT)
-    quantity, note = _positive(quantity), _note(note)
+    quantity, note = positive_quantity(quantity), clean_note(note)
     with uow:
         repo = uow.inventory
-        labels = _Labels(repo)
+        labels = Labels(repo)
         _quantity_model(labels, model_id)
         _usable_location(repo, location_id)
         repo.add_stock(model_id, location_id, quantity)
@@ -783,10 +783,10 @@ def take_stock(
     account (installed at the unit), or write it off (``Destination.retired()``). Refused,
     with what is there, when the location has less; returns what is left there."""
     actor.require(Permission.INVENTORY_EDIT)
-    quantity, note = _positive(quantity), _note(note)
+    quantity, note = positive_quantity(quantity), clean_note(note)
     with uow:
         repo = uow.inventory
-        labels = _Labels(repo)
+        labels = Labels(repo)
         model, name = _quantity_model(labels, model_id)
         if to.kind == HOLDER_LOCATION:
             if to.id == from_location_id:
@@ -835,11 +835,11 @@ def check_receive_line(
     actor.require(Permission.INVENTORY_VIEW)
     with uow:
         repo = uow.inventory
-        labels = _Labels(repo)
+        labels = Labels(repo)
         _check_line(repo, labels, line, _pending_lookups(labels, pending), partial=partial)
 
 
-def _pending_lookups(labels: _Labels, lines: Sequence[ReceiveLine]) -> dict[tuple, int]:
+def _pending_lookups(labels: Labels, lines: Sequence[ReceiveLine]) -> dict[tuple, int]:
     seen: dict[tuple, int] = {}
     for n, line in enumerate(lines, start=1):
         model, _ = labels.model(line.model_id)
@@ -860,13 +860,13 @@ def _pending_lookups(labels: _Labels, lines: Sequence[ReceiveLine]) -> dict[tupl
 
 
 def _check_line(
-    repo: InventoryRepository, labels: _Labels, line: ReceiveLine, seen: dict[tuple, int], *, partial: bool = False
+    repo: InventoryRepository, labels: Labels, line: ReceiveLine, seen: dict[tuple, int], *, partial: bool = False
 ) -> list:
     model, name = labels.model(line.model_id)
     if model.tracking == QUANTITY:
-        _positive(line.quantity)
+        positive_quantity(line.quantity)
         return []
-    cleaned = _clean_identifiers(repo, labels, line.model_id, line.identifiers, partial=partial)
+    cleaned = clean_identifiers(repo, labels, line.model_id, line.identifiers, partial=partial)
     for spec, value, lookup in cleaned:
         scope = ("mac",) if spec.kind == ids.MAC else (line.model_id, spec.key)
         if (*scope, lookup) in seen:
@@ -880,12 +880,12 @@ def receive(uow: UnitOfWork, actor: Actor, location_id: int, lines: Sequence[Rec
     is written in one transaction. A bad line raises ValidationError naming it ("line 4: …")
     and nothing is written."""
     actor.require(Permission.INVENTORY_EDIT)
-    note = _note(note)
+    note = clean_note(note)
     if not lines:
         raise ValidationError("Nothing to receive: scan some items first.")
     with uow:
         repo = uow.inventory
-        labels = _Labels(repo)
+        labels = Labels(repo)
         _usable_location(repo, location_id)
         # Check every line first (against the database and the lines before it), then write.
         seen: dict[tuple, int] = {}
@@ -905,7 +905,7 @@ def receive(uow: UnitOfWork, actor: Actor, location_id: int, lines: Sequence[Rec
             if labels.model(line.model_id)[0].tracking == QUANTITY:
                 quantities[line.model_id] = quantities.get(line.model_id, 0) + line.quantity
             else:
-                created.append(_create_item(repo, labels, actor, line.model_id, cleaned, location_id,
+                created.append(add_new_item(repo, labels, actor, line.model_id, cleaned, location_id,
                                             movement_note=note or "received"))
         for model_id, quantity in quantities.items():
             repo.add_stock(model_id, location_id, quantity)
