@@ -82,6 +82,10 @@ def main() -> int:
         pump(300)
         page.dialog.grab().save(str(out / "move-out.png"))
         page.dialog.next()
+        pump(300)
+        if page.dialog.currentPage() is page.dialog.equipment:
+            page.dialog.grab().save(str(out / "move-out-equipment.png"))
+            page.dialog.next()
         page.dialog.next_tenant.enabled.setChecked(True)
         page.dialog.next_tenant.form.name.setText("Noor Haddad")
         pump(300)
@@ -96,10 +100,14 @@ def main() -> int:
                                      "Moving out", inactive, date.today())
         page.reload()
         pump(500)
-        page.tabs.setCurrentIndex(3)
+        page.tabs.setCurrentWidget(page.events_tab)
         pump(500)
         window.grab().save(str(out / "account-events.png"))
-        page.tabs.setCurrentIndex(4)
+        if getattr(page, "equipment_tab", None) is not None:
+            page.tabs.setCurrentWidget(page.equipment_tab)
+            pump(500)
+            window.grab().save(str(out / "account-equipment.png"))
+        page.tabs.setCurrentWidget(page.history_tab)
         pump(500)
         window.grab().save(str(out / "account-history.png"))
         page.tabs.setCurrentIndex(0)
@@ -132,6 +140,7 @@ def main() -> int:
         pump(500)
         dialog.grab().save(str(out / "address-duplicate.png"))
         dialog.reject()
+    _inventory(window, ctx, out, tmp)
     window.section("Billing")
     pump(100)
     window.grab().save(str(out / "empty-section.png"))
@@ -152,6 +161,50 @@ def main() -> int:
     db.dispose()
     print(f"screenshots in {out}")
     return 0 if app else 1
+
+
+def _inventory(window: MainWindow, ctx: AppContext, out: Path, tmp: Path) -> None:
+    """The Inventory section, an item's history, receive mode mid-scan and a label sheet."""
+    import subprocess
+
+    from app.inventory import barcodes, catalogue
+    from app.inventory import service as inventory
+    from app.inventory.repository import ItemQuery
+    from app.ui.inventory.item_dialog import ItemDialog
+    from app.ui.inventory.receive import ReceiveDialog
+
+    window.section("Inventory")
+    pump(900)
+    window.grab().save(str(out / "inventory.png"))
+    _, items = inventory.first_items_page(ctx.uow(), ctx.actor, ItemQuery(state="installed"), 1)
+    if items:
+        dialog = ItemDialog(ctx, items[0].id, window)
+        dialog.show()
+        pump(600)
+        dialog.grab().save(str(out / "item-history.png"))
+        dialog.reject()
+    locations = catalogue.list_locations(ctx.uow(), ctx.actor)
+    models = [m for m in catalogue.list_models(ctx.uow(), ctx.actor) if m.serialized and len(m.fields) == 2]
+    shelf = next((loc for loc in locations if loc.kind == "bin"), locations[0])
+    receive = ReceiveDialog(ctx, window, location_id=shelf.id)
+    receive.show()
+    pump(500)
+    if models:
+        receive.select_model(models[0].id)
+        for n in range(6):
+            receive.handle_code(f"02:5A:4C:99:10:{n:02X}")
+            receive.handle_code(f"SN99{n:06d}")
+        receive.handle_code("02:5A:4C:99:10:01")  # scanned twice: flagged, not added
+        pump(1500)
+    receive.grab().save(str(out / "receive-mode.png"))
+    receive.confirm_discard = lambda: True
+    receive.reject()
+    labels = [barcodes.Label(i.tag, i.model, f"{i.identifiers[0].label} {i.identifiers[0].value}" if i.identifiers else "")
+              for i in inventory.first_items_page(ctx.uow(), ctx.actor, ItemQuery(), 12)[1]]
+    labels += [barcodes.Label(loc.code, loc.path) for loc in locations[:3]]
+    pdf = tmp / "labels.pdf"
+    barcodes.render_labels(labels, barcodes.SHEET_3X10, pdf)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(pdf), str(out / "label-sheet")], check=False)
 
 
 if __name__ == "__main__":
