@@ -13,6 +13,10 @@ from app.accounts.lookups_repository import LookupsRepository
 from app.accounts.notes_repository import NotesRepository
 from app.accounts.repository import AccountRepository
 from app.addresses.repository import AddressRepository
+from app.billing.catalogue_repository import CatalogueRepository
+from app.billing.delinquency_repository import DelinquencyRepository
+from app.billing.ledger_repository import LedgerRepository
+from app.billing.runs_repository import BillRunRepository
 from app.companies.repository import CompanyRepository
 from app.core.db import Database
 from app.core.uow import UnitOfWorkBase
@@ -57,6 +61,22 @@ class UnitOfWork(UnitOfWorkBase):
     @cached_property
     def inventory(self) -> InventoryRepository:
         return InventoryRepository(self.session)
+
+    @cached_property
+    def billing_catalogue(self) -> CatalogueRepository:
+        return CatalogueRepository(self.session)
+
+    @cached_property
+    def ledger(self) -> LedgerRepository:
+        return LedgerRepository(self.session)
+
+    @cached_property
+    def bill_runs(self) -> BillRunRepository:
+        return BillRunRepository(self.session)
+
+    @cached_property
+    def delinquency(self) -> DelinquencyRepository:
+        return DelinquencyRepository(self.session)
 
     def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
         # Repositories hold the session: forget them with it.

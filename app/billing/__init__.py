@@ -1,0 +1,1 @@
+"""Billing: catalogue, bill runs, invoices, the ledger, payments, delinquency and usage."""
