@@ -152,7 +152,8 @@ class ItemIdentifier(Base):
         UniqueConstraint("item_id", "key"),
         # A serial (or any identifier) is unique within its model.
         UniqueConstraint("model_id", "key", "lookup"),
-        Index("ix_inventory_identifiers_lookup", "lookup"),
+        # Pattern ops on Postgres: the same index serves exact scans and the list's prefix search.
+        Index("ix_inventory_identifiers_lookup", "lookup", postgresql_ops={"lookup": "varchar_pattern_ops"}),
         # A MAC is unique in the world, whatever the model: two desktops receiving the same MAC
         # at once cannot both succeed.
         Index("uq_inventory_identifiers_mac", "lookup", unique=True,

@@ -15,7 +15,7 @@ Who may do what: reading needs ``inventory.view``; every change needs ``inventor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -656,6 +656,11 @@ def _check_move(
         account = repo.get_account(to.id) if to.id is not None else None
         if account is None:
             raise ValidationError("That account no longer exists.", "account_id")
+        if account.disconnected_on is not None:
+            raise ValidationError(
+                f"{account.number} {account.name} is disconnected: install it at the current tenant's account.",
+                "account_id",
+            )
     elif to.kind == HOLDER_STAFF:
         user = repo.get_user(to.id) if to.id is not None else None
         if user is None:
@@ -716,28 +721,35 @@ def apply_move(
 
 
 def install_by_code(uow: UnitOfWork, actor: Actor, account_id: int, code: str) -> ItemRow:
-    """Install the item a scanned code names at the account (it must be in stock or with a tech)."""
-    item = _one_item(uow, actor, code)
-    return move_item(uow, actor, item.id, Destination.account(account_id), expected_version=item.version)
+    """Install the item a scanned code names at the account (it must be in stock or with a
+    tech). Where the code is on several items, the one that can be installed is meant."""
+    item = _one_item(uow, actor, code, prefer=lambda i: i.state in (IN_STOCK, ASSIGNED))
+    return move_item(uow, actor, item.id, Destination.account(account_id))
 
 
 def return_by_code(
     uow: UnitOfWork, actor: Actor, account_id: int, code: str, location_id: int, *, faulty: bool = False, note: str = ""
 ) -> ItemRow:
     """Bring back, by its scanned code, an item installed at the account, into a location."""
-    item = _one_item(uow, actor, code)
+    item = _one_item(uow, actor, code,
+                     prefer=lambda i: i.holder_kind == HOLDER_ACCOUNT and i.holder_id == account_id)
     return move_item(uow, actor, item.id, Destination.location(location_id, faulty=faulty), note=note,
                      expected_account_id=account_id)
 
 
-def _one_item(uow: UnitOfWork, actor: Actor, code: str) -> ItemRow:
+def _one_item(uow: UnitOfWork, actor: Actor, code: str, prefer: Callable[[ItemRow], bool]) -> ItemRow:
+    """The item a code names. A serial may be on items of several models: then the one
+    ``prefer`` picks out is meant; if none or several are, the user is told which tags."""
     match = find_code(uow, actor, code)
     if not match.items:
         raise NotFound(f"No item has the code {match.code}.")
-    if len(match.items) > 1:
-        tags = ", ".join(i.tag for i in match.items[:5])
-        raise ValidationError(f"The code {match.code} is on several items ({tags}): open the one you mean.")
-    return match.items[0]
+    if len(match.items) == 1:
+        return match.items[0]
+    preferred = [i for i in match.items if prefer(i)]
+    if len(preferred) == 1:
+        return preferred[0]
+    tags = ", ".join(i.tag for i in (preferred or match.items)[:5])
+    raise ValidationError(f"The code {match.code} is on several items ({tags}): scan the item's tag instead.")
 
 
 # -- consumables ---------------------------------------------------------------------------------

@@ -146,7 +146,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('model_id', 'key', 'lookup', name=op.f('uq_inventory_identifiers_model_id_key_lookup'))
     )
     with op.batch_alter_table('inventory_identifiers', schema=None) as batch_op:
-        batch_op.create_index('ix_inventory_identifiers_lookup', ['lookup'], unique=False)
+        batch_op.create_index('ix_inventory_identifiers_lookup', ['lookup'], unique=False,
+                              postgresql_ops={'lookup': 'varchar_pattern_ops'})
         batch_op.create_index('uq_inventory_identifiers_mac', ['lookup'], unique=True,
                               sqlite_where=sa.text("kind = 'mac'"), postgresql_where=sa.text("kind = 'mac'"))
 
