@@ -1,0 +1,1 @@
+"""The Billing section: catalogue, settings, bill runs, invoices, payments and delinquency."""
