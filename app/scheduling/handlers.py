@@ -7,6 +7,8 @@ but no longer does fails the event with the reason, and the account stays as it 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from app.accounts.models import AccountStatus, Contact
 from app.accounts.service import EMAIL_RE, PHONE_RE
 from app.core.errors import ValidationError
@@ -111,15 +113,21 @@ def _apply_disconnect(change: Change) -> str:
     account = change.account
     reason, status = _reason(change), _final_status(change)
     _not_disconnected(change)
+    # Every service, package and discount ends the day before, in this same transaction (so a
+    # failure there rolls the disconnection back too); the next bill credits unused days. First,
+    # so the account's own changes below reach the database in one UPDATE.
+    from app.billing.subscriptions import end_everything
+
+    ended = end_everything(change.uow, account.id, change.due_on - timedelta(days=1))
     # From this date the account no longer occupies its unit (Account.occupies_unit): the unit
     # is free for the next tenant, and the account stays in its history as a past tenant.
     account.disconnected_on = change.due_on
     account.disconnect_reason = reason
     before = account.status.name
     account.status = status
-    # End all services here, as of change.due_on, in this same transaction. Nothing to end yet:
-    # billing adds services later and ends them from this point (so a failure there rolls the
-    # disconnection back too).
+    if ended:
+        return (f"Disconnected on {change.due_on.isoformat()}; status {before} → {status.name}; "
+                f"{ended} service line{'s' if ended != 1 else ''} ended")
     return f"Disconnected on {change.due_on.isoformat()}; status {before} → {status.name}"
 
 

@@ -17,11 +17,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+import app.billing.handlers  # noqa: F401 - registers the billing event kinds
 from app.accounts.models import Account
 from app.accounts.service import build_search_text
 from app.core import audit
 from app.core.clock import utcnow
-from app.core.errors import ConflictError, NotFound, ReadOnlyDatabase, RiserError, ValidationError
+from app.core.errors import (
+    ConflictError,
+    NotFound,
+    ReadOnlyDatabase,
+    RiserError,
+    ValidationError,
+)
 from app.core.permissions import Actor, Permission
 from app.scheduling import handlers, registry
 from app.scheduling.models import ScheduledEvent

@@ -352,13 +352,13 @@ def test_events_of_a_kind_this_riser_does_not_know_wait_with_what_follows_them(u
     """An older desktop leaves a newer kind (and that account's later events) to one that knows it."""
     marie = _account(uow, admin, lookups, "Marie Tremblay")
     with uow() as u:
-        u.session.add(ScheduledEvent(account_id=marie.id, kind="add_service", due_on=TODAY - timedelta(days=1),
-                                     payload={"service_id": 1}, description="Add Fibre 500"))
+        u.session.add(ScheduledEvent(account_id=marie.id, kind="activate_hotspot", due_on=TODAY - timedelta(days=1),
+                                     payload={"hotspot_id": 1}, description="Activate the lobby hotspot"))
         u.commit()
     later = scheduling.schedule_event(uow(), admin, marie.id, "change_status", TODAY, {"status_id": status("Suspended")})
     assert _run(uow) == scheduling.RunSummary(0, 0, 0)
     states = {r.kind: (r.state, r.what) for r in scheduling.list_events(uow(), admin, marie.id)}
-    assert states == {"add_service": ("pending", "Add service"), "change_status": ("pending", "Change status")}
+    assert states == {"activate_hotspot": ("pending", "Activate hotspot"), "change_status": ("pending", "Change status")}
     assert _event(uow, later.id).state == "pending"
 
 
