@@ -1,4 +1,6 @@
-"""Runs the due scheduled events in the background: at start-up, then every minute.
+"""Runs the due scheduled events in the background: at start-up, then every minute; and once a
+day the billing checks (late fees, then delinquency — both safe to run on several desktops: each
+fee and each change is claimed once).
 
 Every desktop runs it; the service makes sure each event still runs exactly once (several
 desktops on one Postgres claim different events; SQLite has one writer). A run never overlaps
@@ -14,6 +16,7 @@ from datetime import date
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.billing import daily
 from app.core.permissions import Actor
 from app.scheduling import service
 from app.ui.context import AppContext
@@ -31,6 +34,7 @@ SCHEDULER = Actor.system("scheduler")
 
 class EventScheduler(QObject):
     ran = Signal(object)  # RunSummary, after each run that did something
+    daily_ran = Signal(object)  # billing DailyResult, once a day
 
     def __init__(self, ctx: AppContext, runner: TaskRunner, parent: QObject | None = None,
                  interval_ms: int = INTERVAL_MS) -> None:
@@ -38,6 +42,7 @@ class EventScheduler(QObject):
         self.ctx, self.runner = ctx, runner
         self.worker = service.worker_name(ctx.actor.username)
         self.busy = False
+        self.daily_on: date | None = None  # the day the billing checks last ran here
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.run_now)
@@ -61,8 +66,32 @@ class EventScheduler(QObject):
         )
         return True
 
+    def run_daily(self) -> bool:
+        """The billing checks, once per calendar day on this desktop. True if started."""
+        today = date.today()
+        if self.daily_on == today or self.ctx.read_only:
+            return False
+        self.daily_on = today
+        uow = self.ctx.uow
+        self.runner.submit(
+            lambda: daily.run_daily(uow, SCHEDULER, today), self._daily_done, self._daily_failed,
+            writes=True, owner=self, label="Billing checks",
+        )
+        return True
+
+    def _daily_done(self, result: daily.DailyResult) -> None:
+        log.info("billing checks: %s", result.summary)
+        for error in result.errors:
+            log.warning("billing check: %s", error)
+        self.daily_ran.emit(result)
+
+    def _daily_failed(self, exc: BaseException) -> None:
+        self.daily_on = None  # try again at the next tick
+        log.warning("billing checks could not run: %s", exc)
+
     def _done(self, summary: service.RunSummary) -> None:
         self.busy = False
+        self.run_daily()
         if not (summary.ran or summary.failed or summary.skipped):
             return
         log.info("scheduled events: ran %d, failed %d", summary.ran, summary.failed)
