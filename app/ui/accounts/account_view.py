@@ -1,6 +1,7 @@
 """One account on a page: a header (number, name, status, address, pinned notes) and tabs —
-Overview, Contacts, Notes & calls, Scheduled events, Equipment (with ``inventory.view``; its
-title counts what is installed: "Equipment (2)"), History. Alt+1… switch tabs.
+Overview, Contacts, Notes & calls, Scheduled events, Billing (with ``billing.view``), Equipment
+(with ``inventory.view``; its title counts what is installed: "Equipment (2)"), History. Alt+1…
+switch tabs.
 
 Actions: Edit (name, status, contacts), Move out… (the turnover wizard), Disconnect….
 Alt+Left or the Back button returns to the list.
@@ -38,6 +39,7 @@ from app.addresses import service as addresses
 from app.core.permissions import Permission
 from app.inventory import service as inventory
 from app.inventory.service import ItemRow
+from app.ui.accounts.billing_tab import BillingTab
 from app.ui.accounts.equipment_tab import EquipmentTab
 from app.ui.accounts.events_tab import ScheduledEventsTab
 from app.ui.accounts.history_tab import HistoryTab
@@ -153,6 +155,8 @@ class AccountPage(QWidget):
         self.events_tab = ScheduledEventsTab(ctx)
         self.events_tab.changed.connect(self.reload)
         self.history_tab = HistoryTab(ctx)
+        # Billing: only for those who may see billing.
+        self.billing_tab: BillingTab | None = None
         # Equipment: only for those who may see inventory.
         self.equipment_tab: EquipmentTab | None = None
         self.equipment: list[ItemRow] | None = None  # what is installed, for the title and the move-out
@@ -160,6 +164,10 @@ class AccountPage(QWidget):
         self.tabs.addTab(contacts_page, "Contacts")
         self.tabs.addTab(self.notes_tab, "Notes && calls")
         self.tabs.addTab(self.events_tab, "Scheduled events")
+        if ctx.actor.can(Permission.BILLING_VIEW):
+            self.billing_tab = BillingTab(ctx)
+            self.billing_tab.changed.connect(self._billing_changed)
+            self.tabs.addTab(self.billing_tab, "Billing")
         if ctx.actor.can(Permission.INVENTORY_VIEW):
             self.equipment_tab = EquipmentTab(ctx)
             self.equipment_tab.loaded.connect(self._set_equipment)
@@ -217,7 +225,8 @@ class AccountPage(QWidget):
         if account_id is None or index in self._loaded_tabs:
             return
         tab = self.tabs.widget(index)
-        if any(tab is t for t in (self.notes_tab, self.events_tab, self.equipment_tab, self.history_tab)):
+        if any(tab is t for t in (self.notes_tab, self.events_tab, self.billing_tab, self.equipment_tab,
+                                  self.history_tab)):
             tab.load(account_id)
         self._loaded_tabs.add(index)
 
@@ -231,6 +240,13 @@ class AccountPage(QWidget):
     def _equipment_changed(self) -> None:
         # The history tab lists installs and returns: refill it when it is shown next.
         self._loaded_tabs.discard(self.tabs.indexOf(self.history_tab))
+
+    def _billing_changed(self) -> None:
+        """Something was sold, ended, scheduled or paid: the history lists it, a scheduled change
+        shows under Scheduled events, and a payment may have restored the status in the header."""
+        for tab in (self.history_tab, self.events_tab):
+            self._loaded_tabs.discard(self.tabs.indexOf(tab))
+        self.reload_header()
 
     def _show(self, data: AccountPageData) -> None:
         self.data = data
