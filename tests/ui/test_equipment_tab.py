@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget, QWizard
@@ -345,7 +346,7 @@ def test_the_account_page_shows_the_tab_with_a_count_only_to_those_who_may_see_i
     page.load(tenant.id)
     qtbot.waitUntil(lambda: page.data is not None, timeout=5000)
     titles = [page.tabs.tabText(i) for i in range(page.tabs.count())]
-    assert titles == ["Overview", "Contacts", "Notes && calls", "Scheduled events", "Equipment (2)", "History"]
+    assert titles == ["Overview", "Contacts", "Notes && calls", "Scheduled events", "Billing", "Equipment (2)", "History"]
     page.tabs.setCurrentWidget(page.equipment_tab)
     qtbot.waitUntil(lambda: page.equipment_tab.table.rowCount() == 2, timeout=5000)
 
@@ -424,3 +425,32 @@ def test_the_wizard_skips_the_equipment_page_when_nothing_is_installed(qtbot, ct
     wizard = _wizard(qtbot, ctx, tenant, clock)
     wizard.next()
     assert wizard.currentPage() is wizard.next_tenant
+
+
+def test_the_return_and_install_dialogs_stop_listening_and_are_deleted_when_closed(qtbot, ctx, clock) -> None:
+    stock = _stock(ctx)
+    [tenant] = _tenants(ctx, 1)
+    _install(ctx, stock.items[0], tenant.id)
+    tab = _tab(qtbot, ctx, tenant.id, clock)
+    tab.table.selectRow(0)
+    tab.open_return_dialog()
+    returning = tab.dialog
+    assert isinstance(returning, ReturnDialog)
+    listener = returning.listener
+    assert listener.enabled
+    returning.reject()
+    assert not listener.enabled  # off the application at once, not just when deleted
+    qtbot.waitUntil(lambda: not shiboken6.isValid(returning), timeout=3000)
+
+    tab.open_install_dialog()
+    installing = tab.dialog
+    qtbot.waitUntil(installing.isVisible, timeout=3000)
+    installing.reject()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(installing), timeout=3000)
+    # The tab's own listener still hears the reader.
+    tab.activateWindow()
+    qtbot.waitUntil(tab.isActiveWindow, timeout=3000)
+    tab.table.setFocus()
+    with qtbot.waitSignal(tab.changed, timeout=5000):
+        scan(clock, stock.items[1].tag)
+    qtbot.waitUntil(lambda: tab.table.rowCount() == 2, timeout=5000)

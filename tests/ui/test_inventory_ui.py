@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
@@ -468,3 +469,197 @@ def test_the_header_actions_open_receive_labels_and_photo_with_what_is_chosen(qt
     assert new.edits["mac"].text() == "A4:3B:00:12:34:56"
     assert new.location.currentData() == room.van.id  # the location the list is filtered to
     new.reject()
+
+
+# -- regressions: a reader's keys while a dialog is open -------------------------------------------
+
+def _scanned_open(qtbot, view: InventoryView, clock: FakeClock, code: str) -> ItemDialog:
+    """Scan ``code`` with the focus on the list; the item dialog it opens, loaded and active."""
+    view.items.table.setFocus()
+    Keyboard(clock).scan(code)
+    qtbot.waitUntil(lambda: view.item_dialog is not None and view.item_dialog.item is not None, timeout=5000)
+    dialog = view.item_dialog
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
+    return dialog
+
+
+def test_the_item_dialog_opens_with_the_focus_on_its_history_not_in_a_field(qtbot, view, room, clock) -> None:
+    dialog = _scanned_open(qtbot, view, clock, "245A4C001004")
+    assert QApplication.focusWidget() is dialog.history
+    dialog.reject()
+
+
+def test_a_second_scan_while_an_item_is_open_closes_it_and_opens_the_next_item(qtbot, ctx, view, room, clock) -> None:
+    first = _scanned_open(qtbot, view, clock, "245A4C001004")
+    assert first.item.id == room.routers[3].id
+    Keyboard(clock).scan(room.routers[4].tag)
+    qtbot.waitUntil(lambda: view.item_dialog is not first and view.item_dialog.item is not None, timeout=5000)
+    assert view.item_dialog.item.id == room.routers[4].id
+    assert view.status.text() == f"Scanned {room.routers[4].tag}: opened {room.routers[4].tag} (Testlink AX1800 Test)."
+    assert service.get_item(ctx.uow(), ctx.actor, room.routers[3].id).notes == ""  # nothing typed into its notes
+    qtbot.waitUntil(lambda: not shiboken6.isValid(first), timeout=3000)  # closed and deleted
+    view.item_dialog.reject()
+
+
+def test_a_scan_with_the_focus_in_an_identifier_field_opens_the_next_item_and_saves_nothing(
+        qtbot, ctx, view, room, clock) -> None:
+    dialog = _scanned_open(qtbot, view, clock, "245A4C001004")
+    serial = dialog.edits["serial"]
+    serial.setFocus()
+    serial.end(False)  # the tech clicked into the serial to read it
+    Keyboard(clock).scan("RT-0005")
+    qtbot.waitUntil(lambda: view.item_dialog is not dialog and view.item_dialog.item is not None, timeout=5000)
+    assert view.item_dialog.item.id == room.routers[4].id
+    qtbot.wait(200)
+    assert service.get_item(ctx.uow(), ctx.actor, room.routers[3].id).identifier("serial") == "RT-0004"
+    view.item_dialog.reject()
+
+
+def test_a_scan_while_an_item_has_unsaved_edits_is_ignored_and_the_dialog_says_to_save_first(
+        qtbot, ctx, view, room, clock) -> None:
+    dialog = _scanned_open(qtbot, view, clock, "245A4C001004")
+    dialog.notes.setPlainText("dented case")  # typed, not saved
+    dialog.history.setFocus()
+    Keyboard(clock).scan(room.routers[4].tag)
+    qtbot.wait(300)
+    assert view.item_dialog is dialog and dialog.isVisible()
+    assert dialog.banner.kind == "error"
+    assert dialog.banner.text() == "Save or close this item first, then scan again."
+    assert dialog.notes.toPlainText() == "dented case"  # the scan typed nothing anywhere
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: dialog.banner.kind == "info", timeout=5000)
+    Keyboard(clock).scan(room.routers[4].tag)  # saved: now the scan opens the next item
+    qtbot.waitUntil(lambda: view.item_dialog is not dialog and view.item_dialog.item is not None, timeout=5000)
+    assert view.item_dialog.item.id == room.routers[4].id
+    assert service.get_item(ctx.uow(), ctx.actor, room.routers[3].id).notes == "dented case"
+    view.item_dialog.reject()
+
+
+def test_a_second_scan_in_the_unknown_code_dialog_looks_the_new_code_up_and_creates_nothing(
+        qtbot, ctx, view, room, clock) -> None:
+    view.items.table.setFocus()
+    Keyboard(clock).scan("ZZSERIAL0001")
+    qtbot.waitUntil(lambda: isinstance(view.dialog, UnknownCodeDialog), timeout=5000)
+    offer = view.dialog
+    qtbot.waitUntil(lambda: offer.create_button.isEnabled() and offer.isActiveWindow(), timeout=5000)
+    model_before = offer.model.currentText()
+    Keyboard(clock).scan("TESTX0002")  # neither jumps the model list nor presses Create item…
+    assert offer.model.currentText() == model_before
+    qtbot.waitUntil(lambda: view.dialog is not offer and isinstance(view.dialog, UnknownCodeDialog), timeout=5000)
+    assert view.dialog.match.code == "TESTX0002"
+    assert view.status.text() == "Scanned TESTX0002: no item has this code."
+    view.dialog.reject()
+
+
+def test_a_scan_while_choosing_among_several_items_closes_the_choice_and_opens_the_scanned_item(
+        qtbot, ctx, view, room, clock) -> None:
+    service.create_item(ctx.uow(), ctx.actor, ItemInput(room.ont.id, {"serial": "RT-0002"}, room.van.id))
+    view.handle_scan("RT-0002")
+    qtbot.waitUntil(lambda: isinstance(view.dialog, ChooseItemDialog), timeout=5000)
+    chooser = view.dialog
+    qtbot.waitUntil(chooser.isActiveWindow, timeout=3000)
+    Keyboard(clock).scan(room.onts[0].tag)
+    qtbot.waitUntil(lambda: view.item_dialog is not None and view.item_dialog.item is not None, timeout=5000)
+    assert view.item_dialog.item.id == room.onts[0].id
+    view.item_dialog.reject()
+
+
+# -- regressions: Enter in the account chooser and the new item dialog ----------------------------
+
+def test_enter_right_after_typing_another_account_searches_and_installs_nowhere_until_a_result_is_chosen(
+        qtbot, ctx, room, clock) -> None:
+    rows = accounts.first_page(ctx.uow(), ctx.actor, AccountQuery(), 50)[1]
+    listed, wanted = rows[0], next(r for r in rows[1:] if r.number not in rows[0].number)
+    item = room.routers[2]
+    dialog = _item_dialog(qtbot, ctx, item)
+    dialog.activateWindow()
+    dialog.install_button.click()
+    picker = dialog.picker
+    qtbot.waitUntil(picker.isActiveWindow, timeout=3000)
+    chooser = picker.chooser
+    assert not picker.ok_button.isDefault()
+    chooser.search.setFocus()
+    chooser.search.setText(listed.number)
+    chooser.search.flush()
+    qtbot.waitUntil(lambda: chooser.value() == listed.id, timeout=5000)
+
+    chooser.search.clear()  # a person types another number and presses Enter at once
+    keyboard = Keyboard(clock)
+    keyboard.type(wanted.number, PERSON_MS)
+    assert chooser.pending and chooser.value() is None
+    keyboard.key(int(Qt.Key.Key_Return), "\r", Qt.KeyboardModifier.NoModifier, PERSON_MS)
+    qtbot.waitUntil(lambda: not chooser.pending, timeout=5000)  # Enter searched…
+    assert picker.isVisible()  # …and installed nowhere
+    assert service.get_item(ctx.uow(), ctx.actor, item.id).state == IN_STOCK
+    assert chooser.value() == wanted.id
+
+    chooser.search.setText(listed.number)  # typed but not searched yet: Install waits
+    picker.ok_button.click()
+    assert picker.isVisible() and picker.error.text() == "Wait for the search, then choose the account."
+    chooser.search.flush()
+    qtbot.waitUntil(lambda: chooser.value() == listed.id, timeout=5000)
+    chooser.search.setText(wanted.number)
+    chooser.search.flush()
+    qtbot.waitUntil(lambda: chooser.value() == wanted.id, timeout=5000)
+    chooser.results.setFocus()
+    keyboard.key(int(Qt.Key.Key_Return), "\r", Qt.KeyboardModifier.NoModifier, PERSON_MS)  # Enter on the result
+    qtbot.waitUntil(lambda: dialog.item.state == INSTALLED, timeout=5000)
+    assert service.get_item(ctx.uow(), ctx.actor, item.id).holder_id == wanted.id
+
+
+def test_a_readers_enter_in_a_new_item_moves_to_the_next_empty_field_and_only_the_last_creates(
+        qtbot, ctx, room, clock) -> None:
+    dialog = NewItemDialog(ctx, model_id=room.router.id, location_id=room.van.id)
+    created: list[ItemRow] = []
+    dialog.created.connect(created.append)
+    _shown(qtbot, dialog)
+    qtbot.waitUntil(lambda: "serial" in dialog.edits and dialog.create_button.isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.edits["mac"], timeout=3000)
+    keyboard = Keyboard(clock)
+    keyboard.scan("A4:3B:00:99:88:01")  # the MAC, then the reader's Enter: on to the serial
+    assert QApplication.focusWidget() is dialog.edits["serial"]
+    qtbot.wait(200)
+    assert created == [] and dialog.isVisible()
+    keyboard.scan("RT-0777")  # Enter in the last field creates
+    qtbot.waitUntil(lambda: len(created) == 1, timeout=5000)
+    assert created[0].identifier("mac") == "A4:3B:00:99:88:01"
+    assert created[0].identifier("serial") == "RT-0777"
+
+
+def test_enter_in_a_new_item_with_only_the_last_field_empty_creates_it(qtbot, ctx, room, clock) -> None:
+    dialog = NewItemDialog(ctx, model_id=room.router.id, identifiers={"serial": "RT-0778"}, location_id=room.van.id)
+    created: list[ItemRow] = []
+    dialog.created.connect(created.append)
+    _shown(qtbot, dialog)
+    qtbot.waitUntil(lambda: "mac" in dialog.edits and dialog.create_button.isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.edits["mac"], timeout=3000)
+    Keyboard(clock).scan("A4:3B:00:99:88:02")  # nothing empty after it: Enter creates
+    qtbot.waitUntil(lambda: len(created) == 1, timeout=5000)
+    assert created[0].identifier("serial") == "RT-0778"
+
+
+# -- regressions: a location no longer in use -----------------------------------------------------
+
+def test_a_scanned_label_of_a_location_no_longer_in_use_shows_what_is_still_kept_there(
+        qtbot, ctx, view, room) -> None:
+    old = catalogue.save_location(ctx.uow(), ctx.actor, LocationInput("Old van", "van", code="TOLDVAN"))
+    service.create_item(ctx.uow(), ctx.actor, ItemInput(room.ont.id, {"serial": "ONT-OLD1"}, old.id))
+    catalogue.save_location(ctx.uow(), ctx.actor, LocationInput("Old van", "van", code="TOLDVAN", active=False),
+                            old.id, expected_version=old.version)
+    view.handle_scan("TOLDVAN")
+    qtbot.waitUntil(lambda: view.items.location_filter.currentData() == old.id, timeout=5000)
+    _loaded(qtbot, view.items, 1)
+    assert view.items.model.row(0).identifier("serial") == "ONT-OLD1"
+    assert view.items.location_filter.currentText() == "Old van (not in use)"
+    assert view.status.text() == "Scanned TOLDVAN: showing what is at Old van (no longer in use)."
+
+
+def test_enter_moves_on_even_right_after_another_models_fields_appear(qtbot, ctx, room, clock) -> None:
+    dialog = NewItemDialog(ctx, model_id=room.ont.id, location_id=room.van.id)
+    _shown(qtbot, dialog)
+    qtbot.waitUntil(lambda: "serial" in dialog.edits and dialog.create_button.isEnabled(), timeout=5000)
+    dialog.model.setCurrentIndex(dialog.model.findData(room.router.id))  # new rows, not shown by Qt yet
+    assert QApplication.focusWidget() is dialog.edits["mac"]
+    Keyboard(clock).scan("A4:3B:00:99:88:03")  # no event loop in between: the serial is there at once
+    assert QApplication.focusWidget() is dialog.edits["serial"]
+    dialog.reject()

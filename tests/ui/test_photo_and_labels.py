@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import barcode
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from app.inventory import barcodes, catalogue, service
 from app.inventory.catalogue import FieldSpec, LocationInput, ModelInput
 from app.inventory.service import ItemInput
+from app.ui.inventory import photo
 from app.ui.inventory.labels import LabelsDialog
 from app.ui.inventory.photo import NO_CODES, PhotoCodesDialog
 
@@ -100,9 +102,15 @@ def test_a_pasted_picture_is_read_like_an_opened_one(qtbot, ctx, router, tmp_pat
     dialog = _photo_dialog(qtbot, ctx)
     mime = QMimeData()
     mime.setImageData(QImage(str(_two_labels_png(tmp_path / "sticker.png"))))
-    QApplication.clipboard().setMimeData(mime)
-    with qtbot.waitSignal(dialog.decoded, timeout=20000):
-        qtbot.keyClick(dialog, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    clipboard = QApplication.clipboard()
+    clipboard.setMimeData(mime)
+    try:
+        with qtbot.waitSignal(dialog.decoded, timeout=20000):
+            qtbot.keyClick(dialog, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    finally:
+        # Qt's offscreen clipboard still owning the picture at exit crashes the interpreter's
+        # teardown (exit code 139): give it back now.
+        clipboard.clear()
     assert [row[0] for row in _codes(dialog)] == [MAC, SERIAL]
     assert dialog.source_label.text() == "Pasted picture"
 
@@ -198,3 +206,19 @@ def test_labels_can_be_added_by_typing_a_code_and_an_unwritable_folder_is_explai
     dialog.save_pdf(tmp_path / "missing" / "x.pdf")
     qtbot.waitUntil(lambda: dialog.error.isVisibleTo(dialog), timeout=10000)
     assert dialog.error.text().startswith("Cannot save")
+
+
+def test_a_pasted_picture_is_encoded_on_the_task_runner_not_the_gui_thread(qtbot, ctx, router, tmp_path, monkeypatch) -> None:
+    encoded_on: list[threading.Thread] = []
+    encode = photo.image_png_bytes
+
+    def watched(image: QImage) -> bytes:
+        encoded_on.append(threading.current_thread())
+        return encode(image)
+
+    monkeypatch.setattr(photo, "image_png_bytes", watched)
+    dialog = _photo_dialog(qtbot, ctx)
+    with qtbot.waitSignal(dialog.decoded, timeout=20000):
+        dialog.load_image(QImage(str(_two_labels_png(tmp_path / "sticker.png"))))
+    assert [row[0] for row in _codes(dialog)] == [MAC, SERIAL]
+    assert len(encoded_on) == 1 and encoded_on[0] is not threading.main_thread()

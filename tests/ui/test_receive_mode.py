@@ -12,6 +12,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.inventory import catalogue, service
+from app.inventory import identifiers as ids
 from app.inventory.catalogue import FieldSpec, LocationInput, ModelInput
 from app.inventory.repository import ItemQuery
 from app.inventory.service import ItemInput
@@ -257,3 +258,83 @@ def test_a_scan_in_step_one_that_is_not_a_location_says_so(qtbot, ctx, stock) ->
     dialog.location_combo.setCurrentIndex(dialog.location_combo.findData(stock.warehouse))
     dialog.start_button.click()
     assert dialog.steps.currentIndex() == 1 and dialog.location_id == stock.warehouse
+
+
+# -- regressions: a model whose second field is optional -----------------------------------------
+
+def _imei(body: str) -> str:
+    """``body`` (14 digits) with the Luhn check digit an IMEI ends in."""
+    return next(body + d for d in "0123456789" if ids.luhn_valid(body + d))
+
+
+def _identifiers(ctx, location_id: int) -> list[dict[str, str]]:
+    rows = sorted(_items_at(ctx, location_id), key=lambda r: r.tag)
+    return [{i.key: i.value for i in row.identifiers} for row in rows]
+
+
+def test_the_next_modems_imei_starts_a_new_item_when_the_imsi_is_optional(qtbot, ctx, stock) -> None:
+    modem = catalogue.save_model(ctx.uow(), ctx.actor, ModelInput("Zyxel", "Modems", "LTE3301", fields=(
+        FieldSpec("imei", "IMEI", "imei", True), FieldSpec("imsi", "IMSI", "imsi", False))))
+    clock = FakeClock()
+    dialog = _open(qtbot, ctx, clock, location_id=stock.shelf)
+    reader = Reader(clock, dialog)
+    dialog.select_model(modem.id)
+    imeis = [_imei(f"3589101100000{n}") for n in range(1, 4)]
+    for code in imeis:
+        assert _scan(qtbot, dialog, reader, code)
+    assert dialog.status.text() == f"✓ {imeis[2]} (IMEI) — 3 items · the IMSI next, if it has one"
+    assert not ids.luhn_valid("302720123456789")  # an IMSI that does not look like an IMEI
+    assert _scan(qtbot, dialog, reader, "302720123456789")  # the last one has an IMSI
+    assert [row[2] for row in _rows(dialog)] == [
+        f"IMEI {imeis[0]}", f"IMEI {imeis[1]}", f"IMEI {imeis[2]}  ·  IMSI 302720123456789"]
+    with qtbot.waitSignal(dialog.received, timeout=10000):
+        dialog.finish()
+    dialog.summary_box.close()
+    assert _identifiers(ctx, stock.shelf) == [
+        {"imei": imeis[0]}, {"imei": imeis[1]}, {"imei": imeis[2], "imsi": "302720123456789"}]
+
+
+def test_the_next_routers_mac_starts_a_new_item_when_the_serial_is_optional(qtbot, ctx, stock) -> None:
+    router = catalogue.save_model(ctx.uow(), ctx.actor, ModelInput("TP-Link", "Routers", "Archer C6", fields=(
+        FieldSpec("mac", "MAC address", "mac", True), FieldSpec("serial", "Serial number", "serial", False))))
+    clock = FakeClock()
+    dialog = _open(qtbot, ctx, clock, location_id=stock.shelf)
+    reader = Reader(clock, dialog)
+    dialog.select_model(router.id)
+    for code in (MACS[0], MACS[1], "SN-C6-0002", MACS[2]):
+        assert _scan(qtbot, dialog, reader, code)
+    assert [row[2] for row in _rows(dialog)] == [
+        "MAC address 24:5A:4C:11:22:33",
+        "MAC address 24:5A:4C:11:22:34  ·  Serial number SN-C6-0002",
+        "MAC address 24:5A:4C:11:22:35",
+    ]
+
+
+def test_a_model_with_two_macs_still_takes_the_second_mac_on_the_same_item(qtbot, ctx, stock) -> None:
+    gateway = catalogue.save_model(ctx.uow(), ctx.actor, ModelInput("Acme", "Gateways", "Dual", fields=(
+        FieldSpec("mac", "LAN MAC", "mac", True), FieldSpec("wan_mac", "WAN MAC", "mac", False))))
+    clock = FakeClock()
+    dialog = _open(qtbot, ctx, clock, location_id=stock.shelf)
+    reader = Reader(clock, dialog)
+    dialog.select_model(gateway.id)
+    for code in MACS[:2]:
+        assert _scan(qtbot, dialog, reader, code)
+    assert [row[2] for row in _rows(dialog)] == ["LAN MAC 24:5A:4C:11:22:33  ·  WAN MAC 24:5A:4C:11:22:34"]
+
+
+def test_a_taken_scan_beeps_once_and_a_refused_one_twice(qtbot, ctx, stock) -> None:
+    clock = FakeClock()
+    dialog = _open(qtbot, ctx, clock, location_id=stock.shelf)
+    reader = Reader(clock, dialog)
+    beeps: list[float] = []
+    dialog.beep = lambda: beeps.append(clock.now)
+    dialog.select_model(stock.keyfob)
+    assert _scan(qtbot, dialog, reader, "FOB-2001")
+    qtbot.wait(400)
+    assert len(beeps) == 1
+    beeps.clear()
+    assert not _scan(qtbot, dialog, reader, "FOB-2001")
+    qtbot.waitUntil(lambda: len(beeps) == 2, timeout=2000)
+    assert dialog.status.text().startswith("✗ Not added:")
+    qtbot.wait(400)
+    assert len(beeps) == 2

@@ -479,6 +479,7 @@ class EquipmentTab(QWidget):
         if self.account_id is None or not self.editable:
             return
         dialog = InstallDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # a new one each time
         dialog.install.connect(self.install_code)
         self.dialog = dialog
         dialog.open()
@@ -489,6 +490,8 @@ class EquipmentTab(QWidget):
         if self.account_id is None or not self.editable or not chosen:
             return
         dialog = ReturnDialog(self.ctx, self.account_id, self.items, [r.id for r in chosen], self, clock=self._clock)
+        # A new one each time: deleted when closed, its scan listener stopped (see ReturnDialog.done).
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.returned.connect(self._returned)
         self.dialog = dialog
         dialog.open()
@@ -611,6 +614,12 @@ class ReturnDialog(QDialog):
         self.listener = ScanListener(self, clock=clock)
         self.listener.scanned.connect(self.tick_code)
         self._update_ok()
+
+    def done(self, result: int) -> None:
+        """Closing (Return, Cancel, Escape) stops the scan listener: it filters every key of the
+        application while installed."""
+        self.listener.stop()
+        super().done(result)
 
     def checked_ids(self) -> list[int]:
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())

@@ -7,17 +7,19 @@ to stock…, Retire…. Every move goes through ``service.move_item`` with the v
 item someone else moved meanwhile is refused; the reason shows in the dialog and it reloads.
 
 ``NewItemDialog(ctx, model_id=None, identifiers=None, location_id=None)``: pick a model; its
-identifier fields appear (required ones marked *); pick the location it is kept at.
+identifier fields appear (required ones marked *); pick the location it is kept at. Enter in a
+field moves on to the next empty one; Enter with none left after it creates the item.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -125,6 +127,12 @@ def error_text(exc: BaseException) -> str:
     return f"Something went wrong: {exc}"
 
 
+def _is_enter(event: QKeyEvent) -> bool:
+    """Enter or Return, on its own (the keypad's too)."""
+    return (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier)
+
+
 # -- choosers used by the move dialogs ----------------------------------------------------------
 
 class LocationChooser(QComboBox):
@@ -155,19 +163,31 @@ class LocationChooser(QComboBox):
 
 
 class AccountChooser(QWidget):
-    """Type an account number or a name; pick from what matches."""
+    """Type an account number or a name; pick from what matches.
+
+    The results always belong to one search text. While the box says something else (typed but
+    not searched yet) or a search is running, ``pending`` is true and ``value()`` is None, so a
+    quick Enter never picks an account from the list of the text before. Enter in the box
+    searches at once and goes no further (it never presses the dialog's button); Enter or a
+    double-click on a result emits ``chosen``."""
+
+    chosen = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._shown_for = ""  # the search text the results belong to
+        self._searching: str | None = None  # the text of the search running now, if any
         self.search = SearchBox("Account number or name…", delay_ms=150)
         self.search.setObjectName("AccountChooserSearch")
         self.search.search.connect(self._search)
-        self.search.returnPressed.connect(self.search.flush)
+        self.search.installEventFilter(self)
         self.results = QListWidget()
         self.results.setObjectName("AccountChooserResults")
         self.results.setMinimumHeight(180)
         self.results.setMinimumWidth(460)
+        self.results.installEventFilter(self)
+        self.results.itemActivated.connect(lambda _item: self.chosen.emit())  # a double-click
         self.hint = QLabel("")
         self.hint.setObjectName("CountLabel")
         layout = QVBoxLayout(self)
@@ -177,18 +197,51 @@ class AccountChooser(QWidget):
         layout.addWidget(self.hint)
         self.search.setFocus()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter in the box searches now; Enter on a result chooses it. Neither reaches the dialog."""
+        if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress and _is_enter(event):
+            if watched is self.search:
+                self.search.flush()
+                return True
+            if watched is self.results:
+                if self.results.currentItem() is not None:
+                    self.chosen.emit()
+                return True
+        return super().eventFilter(watched, event)
+
+    @property
+    def pending(self) -> bool:
+        """The results do not (yet) belong to what the box says."""
+        return self._searching is not None or self.search.text().strip() != self._shown_for
+
     def _search(self, text: str) -> None:
         text = text.strip()
         if not text:
+            self._searching = None
+            self._shown_for = ""
             self.results.clear()
             self.hint.setText("")
             return
         ctx = self.ctx
+        self._searching = text
+        self.hint.setText("Searching…")
         ctx.runner.submit(lambda: accounts.first_page(ctx.uow(), ctx.actor, AccountQuery(text=text), 20),
-                          self._show, lambda exc: self.hint.setText(error_text(exc)),
+                          lambda found: self._show(text, found), lambda exc: self._failed(text, exc),
                           key=f"account-chooser:{id(self)}", owner=self)
 
-    def _show(self, found: tuple[int, list[AccountRow]]) -> None:
+    def _failed(self, text: str, exc: BaseException) -> None:
+        if text != self._searching:
+            return
+        self._searching = None
+        self._shown_for = ""
+        self.results.clear()
+        self.hint.setText(error_text(exc))
+
+    def _show(self, text: str, found: tuple[int, list[AccountRow]]) -> None:
+        if text != self._searching:  # an older search: a newer one is on its way
+            return
+        self._searching = None
+        self._shown_for = text
         total, rows = found
         self.results.clear()
         for row in rows:
@@ -201,6 +254,9 @@ class AccountChooser(QWidget):
         self.hint.setText(f"{total:,} match{'es' if total != 1 else ''}{more}" if total else "No account matches.")
 
     def value(self) -> int | None:
+        """The chosen account, or None — also while the results are for another text."""
+        if self.pending:
+            return None
         item = self.results.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
@@ -232,7 +288,11 @@ class StaffChooser(QComboBox):
 
 
 class MoveDialog(QDialog):
-    """Asks where (if ``chooser`` is given) and for an optional note, then says OK."""
+    """Asks where (if ``chooser`` is given) and for an optional note, then says OK.
+
+    With an ``AccountChooser`` the OK button is not the default: Enter in the search box searches,
+    Enter on a result (or in the note, or on the button) says OK — and only once the results
+    belong to what the box says."""
 
     def __init__(
         self, title: str, text: str, ok_text: str, chooser: QWidget | None = None, *,
@@ -253,7 +313,13 @@ class MoveDialog(QDialog):
         self.error = FieldError()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok_button.setDefault(True)
+        self._enter_searches = isinstance(chooser, AccountChooser)
+        if self._enter_searches:
+            assert isinstance(chooser, AccountChooser)
+            chooser.chosen.connect(self._ok)
+            self.note.returnPressed.connect(self._ok)
+        else:
+            self.ok_button.setDefault(True)
         self.buttons.accepted.connect(self._ok)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -264,11 +330,22 @@ class MoveDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._enter_searches:
+            # A QDialogButtonBox makes its accept button the default when it is shown.
+            self.ok_button.setDefault(False)
+
     def value(self) -> int | None:
         getter = getattr(self.chooser, "value", None)
         return getter() if getter is not None else None
 
     def _ok(self) -> None:
+        if self.result() == QDialog.DialogCode.Accepted and not self.isVisible():
+            return  # said OK already
+        if getattr(self.chooser, "pending", False):
+            self.error.show_message("Wait for the search, then choose the account.")
+            return
         if self.chooser is not None and self.value() is None:
             self.error.show_message("Choose one first.")
             return
@@ -421,6 +498,9 @@ class ItemDialog(QDialog):
         layout.addWidget(self.history_label)
         layout.addWidget(self.history, 1)
         layout.addWidget(self.buttons)
+        # Open with the focus on the history, not in a field: a reader's next scan (or a stray
+        # key) must not type into the notes.
+        self.history.setFocus()
         self.reload()
 
     # -- loading -------------------------------------------------------------------------------
@@ -513,6 +593,25 @@ class ItemDialog(QDialog):
         self.save_button.setEnabled(self.editable and self._dirty and not self._busy and item is not None)
 
     # -- editing -------------------------------------------------------------------------------
+    def has_unsaved_edits(self) -> bool:
+        """Whether an identifier or the notes differ from what is saved (or a save is running).
+
+        Compares the text, not the edit flag: a reader's scan typed into a field and put back by
+        the scan listener leaves nothing unsaved."""
+        item = self.item
+        if item is None:
+            return False
+        if self._busy and self._dirty:
+            return True
+        saved = {ident.key: ident.value for ident in item.identifiers}
+        if any(edit.text() != saved.get(key, "") for key, edit in self.edits.items()):
+            return True
+        return self.notes.toPlainText() != item.notes
+
+    def show_scan_refused(self, reason: str) -> None:
+        """A scan arrived that this dialog cannot act on now (unsaved edits): say so at the top."""
+        self.banner.show_message(reason)
+
     def _on_edited(self, *_args: object) -> None:
         self._dirty = True
         self._set_buttons()
@@ -541,6 +640,9 @@ class ItemDialog(QDialog):
     def _saved(self, row: ItemRow) -> None:
         self._busy = False
         self._dirty = False
+        if self.page is not None:  # show what is saved now, before the reload brings the history
+            self.page = replace(self.page, item=row)
+            self._fill_fields(self.page)
         self.banner.show_message(f"Saved {row.tag}.", "info")
         self.reload()
         self.changed.emit(self.item_id)
@@ -785,8 +887,31 @@ class NewItemDialog(QDialog):
         if model is not None and not model.fields:
             add("", QLabel("This model has no identifier fields."))
         self.create_button.setEnabled(model is not None and self.location.currentData() is not None)
+        # A row added to a shown form is only shown later (a queued call), and a hidden field
+        # does not take the focus (now, or from Enter in the field before it): show them now.
+        for edit in self.edits.values():
+            edit.show()
         if first is not None:
             first.setFocus()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter in an identifier field goes on to the next empty field after it, so a reader's
+        Enter after a scan never creates the item while a later field is still empty. Enter
+        with no empty field after it (the last field, the notes, the Create button) creates."""
+        if _is_enter(event):
+            following = self.next_empty_field(self.focusWidget())
+            if following is not None:
+                following.setFocus()
+                event.accept()
+                return
+        super().keyPressEvent(event)
+
+    def next_empty_field(self, widget: QWidget | None) -> QLineEdit | None:
+        """The first empty identifier field after ``widget``, if ``widget`` is one of them."""
+        fields = list(self.edits.values())
+        if widget not in fields:
+            return None
+        return next((edit for edit in fields[fields.index(widget) + 1:] if not edit.text().strip()), None)
 
     def collect(self) -> service.ItemInput:
         return service.ItemInput(

@@ -7,7 +7,8 @@
 
 The search box matches an item's tag, any identifier whatever separators it is typed with, and
 the model's name (the service does the matching). A location filter includes everything inside
-the location (``service.resolve_query``).
+the location (``service.resolve_query``); locations no longer in use are offered too, marked
+"(not in use)", as items may still be kept there.
 """
 
 from __future__ import annotations
@@ -148,6 +149,12 @@ def load_choices(ctx: AppContext) -> FilterChoices:
     )
 
 
+def location_choice_text(loc: LocationRow) -> str:
+    """A location as the filter lists it: its path, "(not in use)" after one that is inactive
+    (still listed, so a scanned label of an old shelf shows what is left on it)."""
+    return loc.path if loc.active else f"{loc.path} (not in use)"
+
+
 def _small_combo(everything: str) -> QComboBox:
     combo = QComboBox()
     combo.addItem(everything, None)
@@ -256,7 +263,7 @@ class ItemsPanel(QWidget):
         fills = (
             (self.category_filter, [(c.name, c.id) for c in choices.categories]),
             (self.model_filter, [(m.full_name, m.id) for m in choices.models]),
-            (self.location_filter, [(loc.path, loc.id) for loc in choices.locations if loc.active]),
+            (self.location_filter, [(location_choice_text(loc), loc.id) for loc in choices.locations]),
         )
         for combo, entries in fills:
             chosen = combo.currentData()
@@ -272,7 +279,10 @@ class ItemsPanel(QWidget):
         for loc in choices.locations:
             index = self.location_filter.findData(loc.id)
             if index > 0:
-                self.location_filter.setItemData(index, f"{loc.path}  ({loc.code})", Qt.ItemDataRole.ToolTipRole)
+                tip = f"{loc.path}  ({loc.code})" if loc.code else loc.path
+                if not loc.active:
+                    tip += " — no longer in use; what is still kept there is listed"
+                self.location_filter.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
         self._on_filter()  # also the first load, and a chosen value that no longer exists
 
     def focus_search(self) -> None:

@@ -263,11 +263,15 @@ class PhotoCodesDialog(QDialog):
         self._decode(QImage(str(path)), lambda: barcodes.decode_image(path))
 
     def load_image(self, image: QImage, source: str = "Pasted picture") -> None:
-        """Show and read a picture already in memory (pasted)."""
+        """Show and read a picture already in memory (pasted).
+
+        The PNG encoding (slow for a big photo) runs on the task runner with the reading. It gets
+        its own deep copy of the image: a QImage shares its pixels with its copies, and the one
+        on screen must not be touched from another thread."""
         self.source = source
         self.source_label.setText(source)
-        data = image_png_bytes(image)
-        self._decode(image, lambda: barcodes.decode_image(data))
+        pixels = image.copy()
+        self._decode(image, lambda: barcodes.decode_image(image_png_bytes(pixels)))
 
     def paste(self) -> None:
         """Ctrl+V: a picture on the clipboard, or a copied image file."""

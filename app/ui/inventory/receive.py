@@ -7,8 +7,13 @@ item joins the running list. Consumables are added by quantity instead.
 
 Every scan is checked before it is added — its format against the model's fields, and
 ``service.check_receive_line`` for a duplicate in the batch or on an item already in the
-database — and is either confirmed (the row flashes green, a tick in the status line, a beep) or
-flagged in red and kept out of the batch, listed under "Rejected".
+database — and is either confirmed (the row flashes green, a tick in the status line, one beep) or
+flagged in red (two beeps) and kept out of the batch, listed under "Rejected". The beeps are the
+system bell (``QApplication.beep``): PySide6-Essentials has no QtMultimedia to play a tone.
+
+A model whose later fields are optional (MAC then an optional serial, IMEI then an optional
+IMSI): once the required fields are in, a code of a kind the item already has (the next device's
+MAC or IMEI), or one that fits none of its empty fields, starts the next item.
 
 Finish (Ctrl+Enter) writes the whole batch as one change with ``service.receive``. If any line is
 refused nothing is written: the line is highlighted with the reason and the batch stays, so it
@@ -66,6 +71,7 @@ LAST_MODEL_SETTING = "inventory/receive_model"
 GOOD, BAD, WAITING = QColor("#2e7d32"), QColor("#c62828"), QColor("#5b6673")
 FLASH, ERROR_ROW = QColor("#c8e6c9"), QColor("#fde0e0")
 FLASH_MS = 700
+SECOND_BEEP_MS = 180  # the gap between a refused scan's two beeps
 COLUMNS = ("#", "Model", "Identifiers", "Status")
 # Hex pairs joined by separators ("24:5A:4C:11:22"): a MAC gone wrong, never a serial number.
 _MAC_LIKE = re.compile(r"[0-9A-Fa-f]{2}(?:[:\-][0-9A-Fa-f]{2}){2,}")
@@ -134,6 +140,25 @@ def choose_field(model: ModelRow, filled: dict[str, str], code: str) -> tuple[Fi
         return None, _format_problem(open_fields[0], text)
     guess = ids.guess_kind(text)
     return next((f for f in fitting if f.kind == guess), fitting[0]), ""
+
+
+def starts_next_item(current: BatchLine, code: str, spec: FieldSpec | None) -> bool:
+    """Whether ``code`` begins the next item rather than fill an optional field of ``current``.
+
+    Only once ``current`` has every required field: then a code that fits none of its empty
+    fields (``spec`` is None), or a code of the kind of a field already filled on it — a second
+    MAC, a second IMEI: the next device — unless an empty field takes that kind too (a model with
+    a LAN and a WAN MAC gets both). ``identifiers.guess_kind`` decides the kind: a 15-digit IMSI
+    that happens to pass the IMEI check digit (one in ten) is taken for the next device's IMEI,
+    which the status line shows ("(IMEI) — 2 items"); its line can be removed."""
+    if current.missing_required:
+        return False
+    if spec is None:
+        return True
+    kind = ids.guess_kind(code)
+    filled_kinds = {f.kind for f in current.model.fields if f.key in current.identifiers}
+    open_kinds = {f.kind for f in current.open_fields}
+    return kind in filled_kinds and kind not in open_kinds
 
 
 def _format_problem(spec: FieldSpec, text: str) -> str:
@@ -230,6 +255,10 @@ class ReceiveDialog(QDialog):
         self._committing = False
         self._generation = 0  # bumped whenever the batch changes under a running check
         self._flash = 0
+        # The system bell. PySide6-Essentials has no QtMultimedia (no QSoundEffect), so there is
+        # no tone of our own; on a desktop whose bell is off the colours and the status line are
+        # the feedback.
+        self.beep: Callable[[], None] = QApplication.beep
 
         # -- step 1: where the goods go
         prompt = QLabel("Scan a location label")
@@ -596,8 +625,9 @@ class ReceiveDialog(QDialog):
             return
         spec, reason = choose_field(model, filled, code)
         new_item = current is None
-        if spec is None and current is not None and not current.missing_required:
-            # Only optional fields are left and the code fits none of them: it starts the next item.
+        if current is not None and starts_next_item(current, code, spec):
+            # Only optional fields are left, and the code is another device's (a second MAC or
+            # IMEI), or it fits none of them: it starts the next item.
             model = self.current_model or current.model
             filled, new_item = {}, True
             spec, reason = choose_field(model, filled, code)
@@ -672,13 +702,11 @@ class ReceiveDialog(QDialog):
         elif not current.complete:
             text += f" · the {current.open_fields[0].label} next, if it has one"
         self._say(text + dropped, GOOD if not dropped else BAD)
-        QApplication.beep()
-        self._finished_with(code, True)
+        self._finished_with(code, True, warn=bool(dropped))
 
     def _reject(self, code: str, reason: str) -> None:
         self._note_rejected(code, reason)
         self._say(f"✗ Not added: {reason}", BAD)
-        QApplication.beep()
         self._finished_with(code, False)
 
     def _note_rejected(self, code: str, reason: str) -> None:
@@ -689,10 +717,19 @@ class ReceiveDialog(QDialog):
         self.rejected_list.setFixedHeight(rows * max(self.rejected_list.sizeHintForRow(0), 18) + 6)
         self._refresh()
 
-    def _finished_with(self, code: str, added: bool) -> None:
+    def _finished_with(self, code: str, added: bool, *, warn: bool = False) -> None:
         self._busy = False
+        self._sound(added and not warn)
         self.scan_handled.emit(code, added)
         QTimer.singleShot(0, self._pump)
+
+    def _sound(self, ok: bool) -> None:
+        """One beep for a scan taken, two in quick succession for one refused (or taken with a
+        problem), so the tech hears the difference without looking. ``self.beep`` makes the
+        sound: ``QApplication.beep`` (tests replace it)."""
+        self.beep()
+        if not ok:
+            QTimer.singleShot(SECOND_BEEP_MS, self, self.beep)
 
     def add_quantity_line(self) -> None:
         """Add the quantity in the spin box of the chosen consumable."""

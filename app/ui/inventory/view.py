@@ -13,6 +13,11 @@ A USB barcode reader works anywhere in the section, focused field or not (``Scan
 
 A status line beside the tabs says what each scan did ("Scanned 24:5A:…: opened I-000012"),
 so the user sees it landed. Typing into the search box at a person's speed still just searches.
+
+The dialogs a scan opens (the item, "Which item?", "Unknown code") listen for the reader too: the
+next scan closes the dialog and is looked up like the first, so a tech can scan device after
+device without touching the keyboard. An item dialog with unsaved edits stays open and says
+"Save or close this item first" instead; nothing of the scan is typed into it.
 """
 
 from __future__ import annotations
@@ -190,6 +195,7 @@ class InventoryView(QWidget):
         self.ctx = ctx
         self.setObjectName("InventoryView")
         self.editable = ctx.actor.can(Permission.INVENTORY_EDIT) and not ctx.read_only
+        self._clock = clock
         self.dialog: QDialog | None = None  # the last dialog opened from here (tests look at it)
         self.item_dialog: ItemDialog | None = None
 
@@ -322,8 +328,39 @@ class InventoryView(QWidget):
         dialog = ItemDialog(self.ctx, item_id, self)
         dialog.changed.connect(lambda _id: self.items.model.reload())
         self.item_dialog = dialog
+        self._listen_for_scans(dialog, busy=lambda: self._item_busy(dialog))
         self._show_dialog(dialog)
         return dialog
+
+    def _listen_for_scans(self, dialog: QDialog, busy: Callable[[], str] | None = None) -> ScanListener:
+        """Hear the reader while ``dialog`` is open: a scan closes it and is looked up as usual.
+
+        ``busy`` says why the dialog must stay ("" when it may close); then the scan is ignored
+        and the reason shown in the dialog (``show_scan_refused``)."""
+        listener = ScanListener(dialog, clock=self._clock)
+
+        def scanned(code: str) -> None:
+            reason = busy() if busy is not None else ""
+            if reason:
+                refuse = getattr(dialog, "show_scan_refused", None)
+                if refuse is not None:
+                    refuse(reason)
+                return
+            listener.stop()
+            dialog.reject()
+            self.handle_scan(code)
+
+        listener.scanned.connect(scanned)
+        dialog.finished.connect(lambda _result: listener.stop())
+        return listener
+
+    @staticmethod
+    def _item_busy(dialog: ItemDialog) -> str:
+        if dialog.has_unsaved_edits():
+            return "Save or close this item first, then scan again."
+        if dialog.picker is not None:  # pragma: no cover - the picker is the active window then
+            return "Finish the move first: the scan was not used."
+        return ""
 
     def show_location(self, location_id: int) -> None:
         """The Items tab, filtered to the location and everything inside it."""
@@ -356,9 +393,11 @@ class InventoryView(QWidget):
             self.set_status(f"Scanned {shown}: {len(match.items)} items carry it — choose one.")
             chooser = ChooseItemDialog(match.code, match.items, self)
             chooser.accepted.connect(lambda: self._open_chosen(chooser.chosen()))
+            self._listen_for_scans(chooser)
             self._show_dialog(chooser)
         elif match.location is not None:
-            self.set_status(f"Scanned {shown}: showing what is at {match.location.path}.")
+            retired = "" if match.location.active else " (no longer in use)"
+            self.set_status(f"Scanned {shown}: showing what is at {match.location.path}{retired}.")
             self.show_location(match.location.id)
         else:
             self.set_status(f"Scanned {shown}: no item has this code.")
@@ -378,5 +417,6 @@ class InventoryView(QWidget):
                 self.new_item(*chosen)
 
         dialog.accepted.connect(go_on)
+        self._listen_for_scans(dialog)
         self._show_dialog(dialog)
         return dialog

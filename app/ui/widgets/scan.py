@@ -18,7 +18,10 @@ What it does with the keys, by where the focus is:
   that does not complete one, or after ``2 × max_gap`` of quiet. Type-ahead search in a table,
   Space on a focused button and plain-key shortcuts keep working, about 0.1 s late. (Plain-key
   shortcuts are held back by accepting their ShortcutOverride, so a letter in a code never fires
-  one; they fire when the key is handed back.)
+  one. They do fire when the key is handed back, although that is a ``sendEvent`` and not a key
+  from the window system: for a key press that is not spontaneous ``QApplication.notify`` first
+  sends a ShortcutOverride and tries the shortcut map itself — the listener lets that one
+  through. test_scan_listener's one-letter shortcut test holds this.)
 
 Rules for a scan: at least ``min_length`` printable characters (after stripping spaces), every
 gap between them at most ``max_gap``, then Enter/Return/keypad Enter/Tab within ``2 × max_gap``.
