@@ -69,6 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     events_list = events_sub.add_parser("list", help="list an account's events")
     events_list.add_argument("account_number")
 
+    bill = sub.add_parser("bill-run", help="invoice every account due on a date (once: safe to run again)")
+    bill.add_argument("--date", type=_date_arg, metavar="YYYY-MM-DD", help="the bill date (default today)")
+    bill.add_argument("--dry-run", action="store_true",
+                      help="list who would be invoiced and for how much, who is skipped and why; change nothing")
+
+    billing = sub.add_parser("billing", help="billing chores")
+    billing_sub = billing.add_subparsers(dest="billing_command", metavar="ACTION", required=True,
+                                         parser_class=_Parser)
+    daily = billing_sub.add_parser("daily", help="charge the late fees due, then run the delinquency check")
+    daily.add_argument("--date", type=_date_arg, metavar="YYYY-MM-DD", help="the day to run for (default today)")
+
     imp = sub.add_parser("import-addresses", help="import serviceable addresses from a CSV or XLSX file")
     imp.add_argument("file", help="a .csv (any common encoding and separator) or .xlsx file; the first row names the columns")
     imp.add_argument("--dry-run", action="store_true", help="check every row and report, write nothing")
@@ -90,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
                             help="where rows without a location go: a location code or path")
     inv_find = inv_sub.add_parser("find", help="show the items or the location a scanned or typed code names")
     inv_find.add_argument("code", help="a MAC (any separators), serial, IMEI, IMSI, item tag or location code")
+
+    usage = sub.add_parser("usage", help="usage-based billing: import usage records")
+    usage_sub = usage.add_subparsers(dest="usage_command", metavar="ACTION", required=True, parser_class=_Parser)
+    usage_import = usage_sub.add_parser("import", help="import usage records from a CSV file (re-importing adds nothing)")
+    usage_import.add_argument("file", help="a .csv (UTF-8, comma or semicolon); columns: account, start, end (optional), "
+                                           "download, upload (MB, or with a unit: 800 MB, 1.5 GB, 2 TB)")
+    usage_import.add_argument("--dry-run", action="store_true", help="check every row and report, write nothing")
 
     export = sub.add_parser("export", help="export addresses or accounts to CSV or XLSX")
     export.add_argument("what", choices=["addresses", "accounts"])
@@ -212,6 +230,10 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         if args.command == "events":
             return _events(args, uow, actor)
+        if args.command == "bill-run":
+            return _bill_run(args, uow, actor)
+        if args.command == "billing":
+            return _billing_daily(args, uow, actor)
         if args.command == "import-addresses":
             return _import_addresses(args, uow, actor)
         if args.command == "export":
@@ -220,6 +242,8 @@ def _run(args: argparse.Namespace) -> int:
             if args.inventory_command == "import":
                 return _inventory_import(args, uow, actor)
             return _inventory_find(args, uow, actor)
+        if args.command == "usage":
+            return _usage_import(args, uow, actor)
     finally:
         db.dispose()
     raise AssertionError(args.command)
@@ -253,6 +277,45 @@ def _events(args: argparse.Namespace, uow, actor: Actor) -> int:  # noqa: ANN001
             line += f": {outcome}"
         print(line)
     return 0
+
+
+def _bill_run(args: argparse.Namespace, uow, actor: Actor) -> int:
+    """``--dry-run``: one line per due account ("100123 Owen White  94.50" or "… skipped: why"),
+    then the summary; nothing changes. Otherwise the run, then ``invoices N, total T, skipped
+    S`` (and the accounts that could not be invoiced, exit 1). Another run in progress: its
+    message, exit 1."""
+    from app.billing import bill_run
+
+    run_date = args.date or date.today()
+    if args.dry_run:
+        preview = bill_run.preview(uow(), actor, run_date)
+        width = max((len(f"{r.number} {r.name}") for r in preview.rows), default=0)
+        for r in preview.rows:
+            who = f"{r.number} {r.name}".ljust(width)
+            print(f"{who}  {r.amount_text}" if r.billed else f"{who}  skipped: {r.reason}")
+        print(f"dry run for {run_date.isoformat()}: nothing was changed")
+        print(f"invoices {preview.invoices:,}, total {preview.total_text}, skipped {preview.skipped:,}")
+        return 0
+    result = bill_run.run(uow, actor, run_date, progress=_progress("billing"))
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(result.summary_line)
+    for f in result.failures:
+        print(f"  {f.number} {f.name}: {f.reason}")
+    if result.state != "done":
+        print(f"riser: the bill run ended {result.state}: {result.error}", file=sys.stderr)
+        return 1
+    return 1 if result.failures else 0
+
+
+def _billing_daily(args: argparse.Namespace, uow, actor: Actor) -> int:
+    from app.billing import daily
+
+    result = daily.run_daily(uow, actor, args.date or date.today())
+    print(f"{result.today.isoformat()}: {result.summary}")
+    for error in result.errors:
+        print(f"  {error}")
+    return 1 if result.errors else 0
 
 
 def _progress(what: str):  # noqa: ANN202 - a progress line on a terminal, nothing when piped
@@ -377,3 +440,21 @@ def _export(args: argparse.Namespace, uow, actor: Actor) -> int:  # noqa: ANN001
             print(file=sys.stderr)
         print(f"exported {count:,} {args.what if count != 1 else args.what[:-1]} to {args.output}")
     return 0
+
+
+def _usage_import(args: argparse.Namespace, uow, actor: Actor) -> int:  # noqa: ANN001
+    """``row N: reason`` per bad row, then ``imported A, unchanged U, rejected R``: exit 0 when
+    every row was fine, 1 when some were refused, 2 when the file cannot be imported at all."""
+    from app.billing import usage
+
+    try:
+        result = usage.import_usage(uow(), actor, args.file, dry_run=args.dry_run)
+    except usage.UsageFileError as exc:
+        print(f"riser: {exc}", file=sys.stderr)
+        return 2
+    for line in result.row_lines:
+        print(line)
+    if result.dry_run:
+        print("dry run: nothing was written")
+    print(result.summary())
+    return 1 if result.rejected else 0

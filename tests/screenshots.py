@@ -103,6 +103,10 @@ def main() -> int:
         page.tabs.setCurrentWidget(page.events_tab)
         pump(500)
         window.grab().save(str(out / "account-events.png"))
+        if getattr(page, "billing_tab", None) is not None:
+            page.tabs.setCurrentWidget(page.billing_tab)
+            pump(900)
+            window.grab().save(str(out / "account-billing.png"))
         if getattr(page, "equipment_tab", None) is not None:
             page.tabs.setCurrentWidget(page.equipment_tab)
             pump(500)
@@ -141,7 +145,8 @@ def main() -> int:
         dialog.grab().save(str(out / "address-duplicate.png"))
         dialog.reject()
     _inventory(window, ctx, out, tmp)
-    window.section("Billing")
+    _billing(window, ctx, out, tmp)
+    window.section("Tickets")
     pump(100)
     window.grab().save(str(out / "empty-section.png"))
     settings_view = window.section("Settings")
@@ -205,6 +210,37 @@ def _inventory(window: MainWindow, ctx: AppContext, out: Path, tmp: Path) -> Non
     pdf = tmp / "labels.pdf"
     barcodes.render_labels(labels, barcodes.SHEET_3X10, pdf)
     subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(pdf), str(out / "label-sheet")], check=False)
+
+
+def _billing(window: MainWindow, ctx: AppContext, out: Path, tmp: Path) -> None:
+    """The Billing section's tabs, a bill run's preview, and an invoice as printed."""
+    import subprocess
+    from datetime import date
+
+    from app.billing import documents, invoicing, pdf
+    from app.ui.billing.runs import NewBillRunDialog
+
+    view = window.section("Billing")
+    for index, name in ((1, "billing-invoices"), (3, "billing-delinquency"), (4, "billing-catalogue")):
+        view.tabs.setCurrentIndex(index)
+        pump(900)
+        window.grab().save(str(out / f"{name}.png"))
+    view.tabs.setCurrentIndex(0)
+    pump(500)
+    window.grab().save(str(out / "bill-runs.png"))
+    today = date.today()
+    dialog = NewBillRunDialog(ctx, window, today=today)
+    dialog.show()
+    dialog.preview()
+    pump(3000)
+    dialog.grab().save(str(out / "bill-run-preview.png"))
+    dialog.reject()
+    _, rows = invoicing.first_page(ctx.uow(), ctx.actor, invoicing.InvoiceQuery(), 1)
+    if rows:
+        doc = documents.invoice_document(ctx.uow(), ctx.actor, rows[0].id)
+        target = tmp / "invoice.pdf"
+        pdf.render_invoice(doc, target)
+        subprocess.run(["pdftoppm", "-r", "80", "-png", "-singlefile", str(target), str(out / "invoice")], check=False)
 
 
 if __name__ == "__main__":

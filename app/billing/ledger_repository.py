@@ -408,7 +408,7 @@ class LedgerRepository:
         oldest first."""
         allocated_by_payment = (
             select(PaymentAllocation.payment_id, func.sum(PaymentAllocation.amount).label("used"))
-            .where(PaymentAllocation.payment_id.is_not(None))
+            .where(PaymentAllocation.payment_id.in_(select(Payment.id).where(Payment.account_id == account_id)))
             .group_by(PaymentAllocation.payment_id).subquery()
         )
         payments = self.session.execute(
@@ -421,7 +421,8 @@ class LedgerRepository:
             LedgerEntry.account_id == account_id, LedgerEntry.reverses_id.is_not(None))
         allocated_by_entry = (
             select(PaymentAllocation.ledger_entry_id, func.sum(PaymentAllocation.amount).label("used"))
-            .where(PaymentAllocation.ledger_entry_id.is_not(None))
+            .where(PaymentAllocation.ledger_entry_id.in_(
+                select(LedgerEntry.id).where(LedgerEntry.account_id == account_id)))
             .group_by(PaymentAllocation.ledger_entry_id).subquery()
         )
         credits = self.session.execute(

@@ -417,7 +417,11 @@ class PaymentAllocation(Base):
     """How much of a payment (or credit entry) went to which invoice."""
 
     __tablename__ = "billing_payment_allocations"
-    __table_args__ = (Index("ix_billing_payment_allocations_invoice_id", "invoice_id"),)
+    __table_args__ = (
+        Index("ix_billing_payment_allocations_invoice_id", "invoice_id"),
+        Index("ix_billing_payment_allocations_payment_id", "payment_id"),
+        Index("ix_billing_payment_allocations_ledger_entry_id", "ledger_entry_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("billing_invoices.id"))

@@ -17,6 +17,7 @@ from app import __version__
 from app.ui.accounts.view import AccountsView
 from app.ui.addresses.view import AddressesView
 from app.ui.context import AppContext
+from app.ui.billing.view import BillingView
 from app.ui.inventory.view import InventoryView
 from app.ui.scheduler import EventScheduler
 from app.ui.settings.view import SettingsView
@@ -37,9 +38,7 @@ def _planned(title: str, text: str) -> Callable[[AppContext], QWidget]:
 SECTIONS = [
     Section("Accounts", lambda ctx: AccountsView(ctx)),
     Section("Addresses", lambda ctx: AddressesView(ctx)),
-    Section("Billing", _planned("Billing",
-            "Services, packages, taxes, automated bill runs, PDF invoices, payments, late fees and "
-            "delinquency. Nothing is billed by this version of Riser.")),
+    Section("Billing", lambda ctx: BillingView(ctx)),
     Section("Inventory", lambda ctx: InventoryView(ctx)),
     Section("Tickets", _planned("Tickets", "Support tickets and e-mail threads per account.")),
     Section("Network", _planned("Network",

@@ -458,11 +458,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('billing_payment_allocations', schema=None) as batch_op:
         batch_op.create_index('ix_billing_payment_allocations_invoice_id', ['invoice_id'], unique=False)
+        batch_op.create_index('ix_billing_payment_allocations_payment_id', ['payment_id'], unique=False)
+        batch_op.create_index('ix_billing_payment_allocations_ledger_entry_id', ['ledger_entry_id'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('billing_payment_allocations', schema=None) as batch_op:
+        batch_op.drop_index('ix_billing_payment_allocations_ledger_entry_id')
+        batch_op.drop_index('ix_billing_payment_allocations_payment_id')
         batch_op.drop_index('ix_billing_payment_allocations_invoice_id')
 
     op.drop_table('billing_payment_allocations')
