@@ -206,3 +206,23 @@ def test_reversing_the_selected_payment_reopens_its_invoice(qtbot, ctx, panel) -
     _settle(qtbot, ctx)
     assert invoicing.get_invoice(ctx.uow(), ctx.actor, invoice_id).row.status == "open"
     assert panel.model.row(0).reversed
+
+
+def test_the_deposit_slip_of_a_batch_is_saved_as_a_pdf_listing_its_checks(qtbot, ctx, panel, tmp_path,
+                                                                           monkeypatch) -> None:
+    import subprocess
+
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    first, second = _accounts(ctx, 2)
+    batch = payments.take_batch(ctx.uow(), ctx.actor, PERIOD, "DEP-77", [
+        payments.PaymentInput(first.id, "check", 4500, PERIOD, reference="1201"),
+        payments.PaymentInput(second.id, "check", 3000, PERIOD, reference="1202"),
+    ])
+    target = tmp_path / "deposit.pdf"
+    panel.save_deposit_slip(batch.batch_id, str(target))
+    qtbot.waitUntil(lambda: opened == [str(target)], timeout=10000)
+    text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
+    assert "DEP-77" in text and "1201" in text and "1202" in text and "75.00" in text

@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import (
+    QFileDialog,
+    QMessageBox,
     QAbstractItemDelegate,
     QAbstractItemView,
     QButtonGroup,
@@ -285,11 +287,41 @@ class PaymentsPanel(QWidget):
         if not can_take(self.ctx):
             return None
         dialog = BatchPaymentsDialog(self.ctx, self)
-        dialog.saved.connect(lambda result: self._say(
-            f"Deposit {result.reference or result.batch_id} saved: {len(result.payments)} payments, "
-            f"{format_minor(result.total, result.payments[0].currency if result.payments else 'USD')}."))
+        dialog.saved.connect(self._batch_saved)
         self._open(dialog)
         return dialog
+
+    def _batch_saved(self, result: Any) -> None:
+        self._say(
+            f"Deposit {result.reference or result.batch_id} saved: {len(result.payments)} payments, "
+            f"{format_minor(result.total, result.payments[0].currency if result.payments else 'USD')}.")
+        answer = QMessageBox.question(
+            self, "Deposit slip", "Save the deposit slip for the bank as a PDF?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.save_deposit_slip(result.batch_id)
+
+    def save_deposit_slip(self, batch_id: int, path: str | None = None) -> None:
+        """Render the batch's deposit slip to a PDF (on the task runner) and open it."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save the deposit slip", f"deposit-{batch_id}.pdf",
+                                                  "PDF (*.pdf)")
+            if not path:
+                return
+        ctx = self.ctx
+
+        def op() -> str:
+            from app.billing.pdf import render_deposit_slip
+
+            render_deposit_slip(payments.deposit_slip(ctx.uow(), ctx.actor, batch_id), path)
+            return path
+
+        def done(saved: str) -> None:
+            self._say(f"Deposit slip saved to {saved}.")
+            QDesktopServices.openUrl(QUrl.fromLocalFile(saved))
+
+        ctx.runner.submit(op, done, lambda exc: self._say(f"The deposit slip could not be saved: {exc}"),
+                          owner=self, label="Deposit slip")
 
     def reverse_selected(self) -> ReverseDialog | None:
         row = self.selected()
