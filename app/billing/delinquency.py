@@ -5,9 +5,9 @@ The timeline (``BillingSettings`` of the account's company; /work/shared/DOMAIN.
 - **Late fee** — ``apply_late_fees``: an open invoice with a balance gets one LATE_FEE ledger
   entry once ``due_on + late_fee_days`` has come (fixed, or a percentage of the invoice's balance
   due rounded half-even, never less than ``late_fee_minimum``). Any day of the week: fees are
-  bookkeeping, not network actions. Linked to the invoice (``LedgerEntry.invoice_id``) but not
-  added to its total: the issued invoice stays as it was printed; the fee raises the account's
-  balance, where the next invoice or statement shows it.
+  bookkeeping, not network actions. The fee joins the overdue invoice: a "late fee" line and its
+  total grow by it (so paying that invoice pays the fee), and the LATE_FEE entry is linked to the
+  invoice (``LedgerEntry.invoice_id``); voiding the invoice reverses the fee with it.
 - **Delinquent** — ``run_delinquency``: the account has an open invoice with a balance *past*
   ``due_on + grace_days`` (due on the 10th with 7 grace days: delinquent from the 18th) and its
   balance (the sum of its ledger) is over ``minimum_delinquent_balance``. Its status switches to

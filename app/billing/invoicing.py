@@ -780,6 +780,13 @@ def void_invoice(uow: UnitOfWork, actor: Actor, invoice_id: int, reason: str, to
                 description=f"Void of invoice {invoice.number}: {reason}"[:DESCRIPTION_MAX],
                 invoice_id=invoice.id, reverses_id=charge.id, created_by=actor.username,
             ))
+        # Late fees were added to this invoice's total by their own entries: they go with it.
+        for fee in repo.late_fee_entries(invoice.id):
+            repo.add(LedgerEntry(
+                account_id=invoice.account_id, kind=REVERSAL, amount=-fee.amount, posted_on=today,
+                description=f"Void of invoice {invoice.number}: late fee reversed"[:DESCRIPTION_MAX],
+                invoice_id=invoice.id, reverses_id=fee.id, created_by=actor.username,
+            ))
         repo.flush()
         ledger_rules.apply_credit(uow, invoice.account_id)
         audit.record(uow.session, actor, "invoice", invoice.id, "void", before,

@@ -18,6 +18,7 @@ from app.billing.models import (
     ADJUSTMENT,
     CHARGE,
     CREDIT,
+    LATE_FEE,
     OPEN,
     PAYMENT,
     VOID,
@@ -258,6 +259,17 @@ class LedgerRepository:
 
     def entry(self, entry_id: int) -> LedgerEntry | None:
         return self.session.get(LedgerEntry, entry_id)
+
+    def late_fee_entries(self, invoice_id: int) -> list[LedgerEntry]:
+        """Late fees charged on the invoice (each also raised its total), not yet reversed."""
+        reversed_ids = select(LedgerEntry.reverses_id).where(
+            LedgerEntry.invoice_id == invoice_id, LedgerEntry.reverses_id.is_not(None))
+        return list(self.session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.invoice_id == invoice_id, LedgerEntry.kind == LATE_FEE,
+                   LedgerEntry.id.not_in(reversed_ids))
+            .order_by(LedgerEntry.id)
+        ))
 
     def charge_entry(self, invoice_id: int) -> LedgerEntry | None:
         """The entry that posted the invoice (a charge, or a credit for a negative total)."""

@@ -190,6 +190,24 @@ def test_a_fixed_late_fee_is_charged_late_fee_days_after_the_due_date_and_not_a_
     assert ("Late fee", f"Late fee 25.00 on invoice {number}") in world.history(owen)
 
 
+def test_a_late_fee_joins_its_invoice_and_a_void_of_the_invoice_takes_the_fee_back_too(world) -> None:
+    from app.billing import invoicing
+
+    owen = world.account("Owen White")
+    invoice_id = world.invoice(owen, 10000)
+    world.fees(DUE + timedelta(days=5))  # 25.00
+    with world.uow() as u:
+        invoice = u.session.get(Invoice, invoice_id)
+        assert invoice.total == 12500 and u.delinquency.balance(owen) == 12500
+    invoicing.void_invoice(world.uow(), world.actor, invoice_id, "billed in error", DUE + timedelta(days=6))
+    with world.uow() as u:
+        # Nothing is owed that no invoice carries: the charge and the fee were both reversed.
+        assert u.delinquency.balance(owen) == 0
+        kinds = list(u.session.scalars(select(LedgerEntry.kind).where(LedgerEntry.account_id == owen)
+                                       .order_by(LedgerEntry.id)))
+        assert kinds == [CHARGE, LATE_FEE, "reversal", "reversal"]
+
+
 def test_a_late_fee_is_charged_once_however_often_the_run_is_repeated(world) -> None:
     owen = world.account("Owen White")
     world.invoice(owen, 5000)
