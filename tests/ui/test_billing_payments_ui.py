@@ -222,7 +222,9 @@ def test_the_deposit_slip_of_a_batch_is_saved_as_a_pdf_listing_its_checks(qtbot,
         payments.PaymentInput(second.id, "check", 3000, PERIOD, reference="1202"),
     ])
     target = tmp_path / "deposit.pdf"
-    panel.save_deposit_slip(batch.batch_id, str(target))
+    panel._batch_saved(batch)  # what saving the batch in its dialog does: no question, a button
+    assert panel.slip_button.isVisible() and panel.last_batch_id == batch.batch_id
+    panel.save_deposit_slip(panel.last_batch_id, str(target))
     qtbot.waitUntil(lambda: opened == [str(target)], timeout=10000)
     text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
     assert "DEP-77" in text and "1201" in text and "1202" in text and "75.00" in text

@@ -29,7 +29,6 @@ from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QMessageBox,
     QAbstractItemDelegate,
     QAbstractItemView,
     QButtonGroup,
@@ -169,6 +168,12 @@ class PaymentsPanel(QWidget):
         self.take_button.clicked.connect(self.take_payment)
         self.batch_button = QPushButton("Batch entry…")
         self.batch_button.clicked.connect(self.batch_entry)
+        # After a batch is saved: its deposit slip for the bank, as a PDF.
+        self.slip_button = QPushButton("Deposit slip…")
+        self.slip_button.setToolTip("The deposit slip of the batch just saved, as a PDF")
+        self.slip_button.hide()
+        self.slip_button.clicked.connect(lambda: self.save_deposit_slip(self.last_batch_id))
+        self.last_batch_id: int | None = None
         self.reverse_button = QPushButton("Reverse…")
         self.reverse_button.clicked.connect(self.reverse_selected)
         self.refund_button = QPushButton("Refund…")
@@ -219,7 +224,7 @@ class PaymentsPanel(QWidget):
         filters.addWidget(self.show_reversed)
         filters.addWidget(self.count, 1)
         actions = QHBoxLayout()
-        for b in (self.take_button, self.batch_button):
+        for b in (self.take_button, self.batch_button, self.slip_button):
             actions.addWidget(b)
         actions.addSpacing(16)
         for b in (self.reverse_button, self.refund_button):
@@ -295,14 +300,13 @@ class PaymentsPanel(QWidget):
         self._say(
             f"Deposit {result.reference or result.batch_id} saved: {len(result.payments)} payments, "
             f"{format_minor(result.total, result.payments[0].currency if result.payments else 'USD')}.")
-        answer = QMessageBox.question(
-            self, "Deposit slip", "Save the deposit slip for the bank as a PDF?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
-        if answer == QMessageBox.StandardButton.Yes:
-            self.save_deposit_slip(result.batch_id)
+        self.last_batch_id = result.batch_id
+        self.slip_button.show()
 
-    def save_deposit_slip(self, batch_id: int, path: str | None = None) -> None:
+    def save_deposit_slip(self, batch_id: int | None, path: str | None = None) -> None:
         """Render the batch's deposit slip to a PDF (on the task runner) and open it."""
+        if batch_id is None:
+            return
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Save the deposit slip", f"deposit-{batch_id}.pdf",
                                                   "PDF (*.pdf)")
