@@ -22,7 +22,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDate,
     QModelIndex,
     QPersistentModelIndex,
@@ -50,11 +49,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.billing import bill_run
-from app.billing.bill_run import BillRunInProgress, PreviewRow, RunPreview, RunResult
+from app.billing.bill_run import BillRunInProgress, RunPreview, RunResult
 from app.core.permissions import Permission
 from app.ui.context import AppContext
 from app.ui.tasks import Task, TaskContext
 from app.ui.widgets.common import EmptyState, FieldError
+from app.ui.widgets.rows_model import RowsTableModel
 
 EMPTY_TITLE = "No bill runs yet"
 EMPTY_TEXT = ("A bill run invoices every account that is due on a date, billing the coming period. "
@@ -85,34 +85,10 @@ def _table(view: QTableView) -> None:
 
 # -- the history ---------------------------------------------------------------------------------
 
-class RunsModel(QAbstractTableModel):
+class RunsModel(RowsTableModel):
     COLUMNS = ("Bill date", "State", "Invoices", "Total", "Skipped", "Failures", "Who / where", "Started",
                "Finished")
     NUMERIC = (2, 3, 4, 5)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[RunResult] = []
-
-    def set_rows(self, rows: list[RunResult]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> RunResult | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -301,35 +277,11 @@ class RunSummaryDialog(QDialog):
 
 # -- the preview table ---------------------------------------------------------------------------
 
-class PreviewModel(QAbstractTableModel):
+class PreviewModel(RowsTableModel):
     """Every due account: the invoiced first-class, the skipped greyed with their reason."""
 
     COLUMNS = ("Account", "Name", "Period from", "Lines", "Amount", "Skipped because")
     NUMERIC = (3, 4)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[PreviewRow] = []
-
-    def set_rows(self, rows: list[PreviewRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> PreviewRow | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():

@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QEvent,
     QModelIndex,
     QPersistentModelIndex,
@@ -56,6 +55,7 @@ from app.inventory.catalogue import FieldSpec, ModelInput, ModelRow, NamedRow
 from app.inventory.models import QUANTITY, SERIALIZED
 from app.ui.context import AppContext
 from app.ui.widgets.common import FieldError
+from app.ui.widgets.rows_model import RowsTableModel
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 WARNING_COLOUR = QColor("#c62828")
@@ -112,32 +112,14 @@ def load_catalogue(ctx: AppContext) -> CatalogueData:
     )
 
 
-class CatalogueModel(QAbstractTableModel):
+class CatalogueModel(RowsTableModel):
     """The models as table rows (a small list: every row is held)."""
 
     COLUMNS = ("Manufacturer", "Model", "Category", "Tracked", "Identifier fields", "In stock", "Min", "Enabled")
     STOCK_COLUMN, MIN_COLUMN = 5, 6
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[ModelRow] = []
-
-    def set_rows(self, rows: list[ModelRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> ModelRow | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
-
     def row_of(self, model_id: int) -> int:
         return next((n for n, r in enumerate(self.rows) if r.id == model_id), -1)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -53,6 +52,7 @@ from app.inventory.service import Destination, StockRow
 from app.ui.context import AppContext
 from app.ui.inventory.catalogue import SPIN_WITHOUT_ARROWS, WARNING_MARK, can_edit
 from app.ui.widgets.common import EmptyState, FieldError
+from app.ui.widgets.rows_model import RowsTableModel
 
 WARNING_COLOUR = QColor("#c62828")
 WARNING_BACKGROUND = QColor("#fdecea")
@@ -90,31 +90,13 @@ def load_stock(ctx: AppContext) -> StockData:
     )
 
 
-class StockModel(QAbstractTableModel):
+class StockModel(RowsTableModel):
     """Stock rows (model × location) for the table; every row is held."""
 
     COLUMNS = ("Model", "Location", "Quantity", "Total", "Minimum")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[StockRow] = []
-
-    def set_rows(self, rows: list[StockRow]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> StockRow | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
-
     def row_of(self, model_id: int, location_id: int) -> int:
         return next((n for n, r in enumerate(self.rows) if (r.model_id, r.location_id) == (model_id, location_id)), -1)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
